@@ -1,0 +1,135 @@
+"""The `stockform` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .settings import SETTINGS, SettingsError, load_settings
+from .spec.issues import TemplateIssue
+from .spec.template import check_template
+from .starters import StarterError, copy_starter, list_starters
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="stockform")
+def main() -> None:
+    """stockform: inventory you can trust, described in YAML templates."""
+
+
+def _located(folder: str, issue: TemplateIssue) -> TemplateIssue:
+    from dataclasses import replace
+
+    if issue.line == 0 and issue.file in (".", folder):
+        return replace(issue, file=folder)
+    return replace(issue, file=os.path.join(folder, issue.file))
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="json prints a list of {file, line, col, path, message, hint}.",
+)
+def check(folder: str, output: str) -> None:
+    """Check the template in FOLDER and report every problem."""
+    template, issues = check_template(folder)
+    located = [_located(folder, i) for i in issues]
+    if output == "json":
+        click.echo(json.dumps([i.as_dict() for i in located], ensure_ascii=False, indent=2))
+    elif template is not None:
+        click.echo(f"ok: {template.summary()}")
+    else:
+        for issue in located:
+            click.echo(str(issue))
+        count = len(located)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} in {folder}", err=True)
+    sys.exit(0 if template is not None else 1)
+
+
+@main.command()
+def templates() -> None:
+    """List the starter templates."""
+    for starter in list_starters():
+        click.echo(f"{starter.name:<12} {starter.description}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path())
+@click.option(
+    "--from",
+    "starter",
+    default="minimal",
+    show_default=True,
+    help="The starter template to copy (see `stockform templates`).",
+)
+def new(folder: str, starter: str) -> None:
+    """Create a new template in FOLDER from a starter template."""
+    try:
+        copy_starter(starter, Path(folder))
+    except StarterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {folder} from '{starter}'; check it with: stockform check {folder}")
+
+
+@main.command()
+@click.option(
+    "--template",
+    "template_dir",
+    type=click.Path(file_okay=False),
+    help="Template folder (default: the TEMPLATE setting).",
+)
+@click.option("--db", "database_url", help="Database URL (default: the DATABASE_URL setting).")
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 5000).")
+@click.option("--demo", is_flag=True, default=None, help="Load demo data into an empty database.")
+def serve(
+    template_dir: str | None,
+    database_url: str | None,
+    host: str | None,
+    port: int | None,
+    demo: bool | None,
+) -> None:
+    """Run the app with the built-in server (use gunicorn in production)."""
+    try:
+        settings = load_settings(
+            {
+                "TEMPLATE": template_dir,
+                "DATABASE_URL": database_url,
+                "HOST": host,
+                "PORT": port,
+                "DEMO": demo,
+            }
+        )
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    folder = settings["TEMPLATE"]
+    template, issues = check_template(folder)
+    if template is None:
+        for issue in issues:
+            click.echo(str(_located(folder, issue)), err=True)
+        raise click.ClickException(f"the template in {folder} has problems; not starting")
+    from werkzeug.serving import run_simple
+
+    from .app import create_app
+
+    app = create_app(settings)
+    url = f"http://{settings['HOST']}:{settings['PORT']}"
+    click.echo(f"stockform is running {template.info.id} at {url}  (Ctrl+C stops it)")
+    run_simple(settings["HOST"], settings["PORT"], app, threaded=True)
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table, for the README."""
+    rows = ["| Setting | Default | What it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = "" if s.default is None else f"`{s.default}`"
+        rows.append(f"| `STOCKFORM_{s.name}` | {default} | {s.help} |")
+    return "\n".join(rows)

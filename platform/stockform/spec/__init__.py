@@ -1,0 +1,1 @@
+"""The template language: a YAML folder becomes a validated, immutable Template."""
