@@ -1,0 +1,262 @@
+"""The ledger: the only code that writes balances. Every change is a set of movements posted
+in one transaction; if any of them is refused, none of them remains."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..spec.model import Template
+from . import faults
+from .columns import bucket_column, stock_tables
+from .costing import value_moves
+from .errors import InsufficientStock, InvalidMovement, Shortage
+from .tables import Movement, Sku, Warehouse
+from .units import qty_decimal
+
+OUTSIDE = "outside"
+
+
+@dataclass(frozen=True)
+class Place:
+    """A bucket of a warehouse."""
+
+    warehouse_id: int
+    bucket: str
+
+
+@dataclass(frozen=True)
+class Move:
+    """qty (thousandths) of one SKU (and batch) from source to target; None is outside."""
+
+    sku_id: int
+    qty: int
+    source: Place | None
+    target: Place | None
+    batch_id: int = 0
+    kind: str = "adjustment"
+    unit_cost: int | None = None
+    document_form: str | None = None
+    document_id: int | None = None
+    line_id: int | None = None
+    reference: str | None = None
+    lock_id: int | None = None
+    reverses_id: int | None = None
+    note: str | None = None
+    effective_at: datetime | None = None
+
+
+BalanceKey = tuple[int, int, int]  # sku, warehouse, batch
+
+
+def post(
+    connection: Connection,
+    template: Template,
+    moves: Sequence[Move],
+    *,
+    user: str | None = None,
+    history: bool = False,
+    now: datetime | None = None,
+    template_version: int | None = None,
+) -> str:
+    """Post moves in the caller's transaction; returns the posting id shared by its movements.
+
+    Raises InsufficientStock (with every short line) or InvalidMovement; the caller's
+    transaction must then be rolled back, which leaves nothing of the set behind.
+    """
+    now = now or datetime.now(UTC)
+    _validate(template, moves)
+    if not history:
+        _refuse_backdating(connection, moves, now)
+    deltas = _deltas(moves)
+    apply_deltas(connection, template, deltas)
+    costs = value_moves(connection, template, moves, now)
+    faults.point("ledger.before_movements")
+    posting_id = uuid.uuid4().hex
+    rows = [
+        _row(m, cost, posting_id, user, now, template_version)
+        for m, cost in zip(moves, costs, strict=True)
+    ]
+    if rows:
+        connection.execute(Movement.__table__.insert(), rows)
+    return posting_id
+
+
+def apply_deltas(
+    connection: Connection, template: Template, deltas: dict[BalanceKey, dict[str, int]]
+) -> None:
+    """Change balances by deltas, in a fixed row order so concurrent postings cannot deadlock."""
+    tables = stock_tables(template)
+    balance = tables.balance
+    buckets = template.stock.buckets
+    shortages: list[Shortage] = []
+    for key in sorted(deltas):
+        changes = {b: d for b, d in deltas[key].items() if d}
+        if not changes:
+            continue
+        sku_id, warehouse_id, batch_id = key
+        where = [
+            balance.c.sku_id == sku_id,
+            balance.c.warehouse_id == warehouse_id,
+            balance.c.batch_id == batch_id,
+        ]
+        guard = [
+            balance.c[bucket_column(b)] + d >= 0
+            for b, d in changes.items()
+            if d < 0 and not buckets[b].allow_negative
+        ]
+        statement = (
+            update(balance)
+            .where(*where, *guard)
+            .values({bucket_column(b): balance.c[bucket_column(b)] + d for b, d in changes.items()})
+        )
+        if connection.execute(statement).rowcount:
+            continue
+        exists = connection.execute(select(balance.c.id).where(*where)).first()
+        if exists is None and not guard:
+            _insert_balance(connection, template, key)
+            connection.execute(statement)
+            continue
+        shortages.extend(_shortages(connection, template, key, changes))
+    if shortages:
+        raise InsufficientStock(shortages)
+
+
+def _insert_balance(connection: Connection, template: Template, key: BalanceKey) -> None:
+    balance = stock_tables(template).balance
+    values = {"sku_id": key[0], "warehouse_id": key[1], "batch_id": key[2]}
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(balance)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["sku_id", "warehouse_id", "batch_id"])
+    )
+    connection.execute(statement)
+
+
+def _shortages(
+    connection: Connection, template: Template, key: BalanceKey, changes: dict[str, int]
+) -> list[Shortage]:
+    balance = stock_tables(template).balance
+    sku_id, warehouse_id, batch_id = key
+    row = connection.execute(
+        select(balance).where(
+            balance.c.sku_id == sku_id,
+            balance.c.warehouse_id == warehouse_id,
+            balance.c.batch_id == batch_id,
+        )
+    ).first()
+    sku, warehouse = codes(connection, sku_id, warehouse_id)
+    result = []
+    for bucket, delta in changes.items():
+        have = row._mapping[bucket_column(bucket)] if row is not None else 0
+        if delta < 0 and have + delta < 0 and not template.stock.buckets[bucket].allow_negative:
+            result.append(Shortage(sku, warehouse, bucket, qty_decimal(-delta), qty_decimal(have)))
+    return result
+
+
+def codes(connection: Connection, sku_id: int, warehouse_id: int) -> tuple[str, str]:
+    """The codes people know a SKU and a warehouse by."""
+    sku = connection.execute(select(Sku.code).where(Sku.id == sku_id)).scalar_one()
+    warehouse = connection.execute(
+        select(Warehouse.code).where(Warehouse.id == warehouse_id)
+    ).scalar_one()
+    return sku, warehouse
+
+
+def _validate(template: Template, moves: Iterable[Move]) -> None:
+    buckets = template.stock.buckets
+    for move in moves:
+        if move.qty <= 0:
+            raise InvalidMovement(f"a movement moves a positive quantity, not {move.qty}")
+        if move.source is None and move.target is None:
+            raise InvalidMovement("a movement cannot go from outside to outside")
+        if move.source == move.target:
+            raise InvalidMovement("a movement needs two different ends")
+        for place in (move.source, move.target):
+            if place is not None and place.bucket not in buckets:
+                raise InvalidMovement(f"unknown bucket '{place.bucket}'")
+
+
+def _refuse_backdating(connection: Connection, moves: Sequence[Move], now: datetime) -> None:
+    """Refuse an effective time before the latest movement of the same SKU and warehouse."""
+    for move in moves:
+        if move.effective_at is None or move.effective_at >= now:
+            continue
+        for place in (move.source, move.target):
+            if place is None:
+                continue
+            latest = connection.execute(
+                select(func.max(Movement.effective_at)).where(
+                    Movement.sku_id == move.sku_id,
+                    or_(
+                        Movement.from_warehouse_id == place.warehouse_id,
+                        Movement.to_warehouse_id == place.warehouse_id,
+                    ),
+                )
+            ).scalar_one()
+            if latest is not None and _aware(latest) > move.effective_at:
+                raise InvalidMovement(
+                    f"effective time {move.effective_at.isoformat()} is before the latest "
+                    f"movement of this SKU at this warehouse ({_aware(latest).isoformat()}); "
+                    "post a correction dated now instead"
+                )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _deltas(moves: Iterable[Move]) -> dict[BalanceKey, dict[str, int]]:
+    """Bucket changes per balance row. The row of batch 0 holds the SKU's total at the
+    warehouse, so a batch's movement changes its own row and the total row."""
+    deltas: dict[BalanceKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for move in moves:
+        batches = {0, move.batch_id}
+        for place, sign in ((move.source, -1), (move.target, 1)):
+            if place is not None:
+                for batch in batches:
+                    deltas[(move.sku_id, place.warehouse_id, batch)][place.bucket] += (
+                        sign * move.qty
+                    )
+    return deltas
+
+
+def _row(
+    move: Move,
+    cost: int | None,
+    posting_id: str,
+    user: str | None,
+    now: datetime,
+    version: int | None,
+) -> dict[str, Any]:
+    return {
+        "posting_id": posting_id,
+        "kind": move.kind,
+        "sku_id": move.sku_id,
+        "batch_id": move.batch_id,
+        "qty": move.qty,
+        "from_warehouse_id": move.source.warehouse_id if move.source else None,
+        "from_bucket": move.source.bucket if move.source else None,
+        "to_warehouse_id": move.target.warehouse_id if move.target else None,
+        "to_bucket": move.target.bucket if move.target else None,
+        "unit_cost": cost,
+        "document_form": move.document_form,
+        "document_id": move.document_id,
+        "line_id": move.line_id,
+        "reference": move.reference,
+        "lock_id": move.lock_id,
+        "reverses_id": move.reverses_id,
+        "user": user,
+        "recorded_at": now,
+        "effective_at": move.effective_at or now,
+        "template_version": version,
+        "note": move.note,
+    }

@@ -1,0 +1,497 @@
+"""Locks (reservations): take stock from `available` into `locked` for a document line or an
+outside reference, atomically, so two buyers of the last unit can never both get it.
+
+Rows are locked in a fixed order (SKU, warehouse, batch), so two multi-line documents locking
+the same SKUs in opposite orders cannot deadlock. Expired locks on the rows involved are
+released in the same transaction, right before the attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from ..spec.expressions import Expression, compile_python
+from ..spec.model import LockRule, Template
+from .catalog import load_field
+from .columns import bucket_column, field_column, stock_tables
+from .errors import InsufficientStock, InvalidMovement, LockStateError, Shortage, UnknownItem
+from .ledger import Move, Place, codes, post
+from .quantities import evaluate
+from .tables import Batch, Lock, LockPart
+from .units import qty_decimal
+
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class LockRequest:
+    """Lock qty (thousandths) of a SKU at a warehouse, for a document line or a reference."""
+
+    sku_id: int
+    warehouse_id: int
+    qty: int
+    rule: str | None = None
+    batch_id: int | None = None
+    document_form: str | None = None
+    document_id: int | None = None
+    line_id: int | None = None
+    reference: str | None = None
+    expires_in: timedelta | None = None
+    never_expires: bool = False
+
+
+@dataclass(frozen=True)
+class LockResult:
+    id: int
+    qty: int
+    status: str
+    expires_at: datetime | None
+
+
+def rule_for(template: Template, name: str | None) -> LockRule:
+    """The named lock rule, or the template's default one."""
+    if name is None:
+        rule = template.stock.default_lock_rule
+        if rule is None:
+            raise InvalidMovement("no lock rule named and the template has no default one")
+        return rule
+    if name not in template.stock.lock_rules:
+        raise InvalidMovement(f"unknown lock rule '{name}'")
+    return template.stock.lock_rules[name]
+
+
+def acquire(
+    connection: Connection,
+    template: Template,
+    requests: Sequence[LockRequest],
+    *,
+    user: str | None = None,
+    now: datetime | None = None,
+) -> list[LockResult]:
+    """Lock every request or none (partial only where a rule allows it).
+
+    Raises InsufficientStock naming every short line; the caller rolls back.
+    """
+    now = now or datetime.now(UTC)
+    order = sorted(
+        range(len(requests)), key=lambda i: (requests[i].sku_id, requests[i].warehouse_id, i)
+    )
+    places = sorted({(r.sku_id, r.warehouse_id) for r in requests})
+    for sku_id, warehouse_id in places:
+        release_expired(connection, template, now, sku_id=sku_id, warehouse_id=warehouse_id)
+    results: dict[int, LockResult] = {}
+    shortages: list[Shortage] = []
+    for index in order:
+        request = requests[index]
+        rule = rule_for(template, request.rule)
+        rows = _locked_rows(connection, template, request.sku_id, request.warehouse_id)
+        total = rows[0] if rows and rows[0]["batch_id"] == 0 else {}
+        sums = {b: int(total.get(bucket_column(b), 0)) for b in template.stock.buckets}
+        sku = _sku_record(connection, template, request.sku_id)
+        qty = _lockable(template, rule, sums, sku, request.qty)
+        if qty < request.qty and not (rule.partial and qty > 0):
+            shortages.append(_shortage(connection, template, rule, request, sums, sku))
+            continue
+        picks = _pick(connection, template, rule, rows, qty, request.batch_id, now)
+        if sum(p[1] for p in picks) < qty:
+            shortages.append(_shortage(connection, template, rule, request, sums, sku))
+            continue
+        results[index] = _record(connection, template, rule, request, picks, qty, user, now)
+    if shortages:
+        raise InsufficientStock(shortages)
+    return [results[i] for i in range(len(requests))]
+
+
+def _locked_rows(
+    connection: Connection, template: Template, sku_id: int, warehouse_id: int
+) -> list[dict[str, Any]]:
+    balance = stock_tables(template).balance
+    query = (
+        select(balance)
+        .where(balance.c.sku_id == sku_id, balance.c.warehouse_id == warehouse_id)
+        .order_by(balance.c.batch_id)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def _sku_record(connection: Connection, template: Template, sku_id: int) -> dict[str, Any]:
+    table = stock_tables(template).sku
+    row = connection.execute(select(table).where(table.c.id == sku_id)).first()
+    if row is None:
+        raise UnknownItem(f"no SKU with id {sku_id}")
+    values = row._mapping
+    record: dict[str, Any] = {k: values[k] for k in ("code", "name", "unit", "barcode")}
+    record["precision"] = Decimal(values["precision"])
+    for name, spec in template.sku.fields.items():
+        record[name] = load_field(spec.type, values[field_column(name)])
+    return record
+
+
+_CHECKS: dict[Expression, Callable[[Mapping[str, Any]], Any]] = {}
+
+
+def _check(
+    template: Template, rule: LockRule, sums: dict[str, int], sku: dict[str, Any], qty: int
+) -> bool:
+    if rule.check not in _CHECKS:
+        _CHECKS[rule.check] = compile_python(rule.check)
+    env: dict[str, Any] = {b: qty_decimal(v) for b, v in sums.items()}
+    env.update(evaluate(template, sums, sku))
+    env["sku"] = sku
+    env["qty"] = qty_decimal(qty)
+    return bool(_CHECKS[rule.check](env))
+
+
+def _lockable(
+    template: Template, rule: LockRule, sums: dict[str, int], sku: dict[str, Any], qty: int
+) -> int:
+    """qty when the rule's check allows it; else, for partial rules, the most that it allows."""
+    if _check(template, rule, sums, sku, qty):
+        return qty
+    if not rule.partial:
+        return 0
+    step = 10 ** (3 - int(sku["precision"]))
+    low, high = 0, qty // step  # in steps of the SKU's precision
+    while low < high:
+        mid = (low + high + 1) // 2
+        if _check(template, rule, sums, sku, mid * step):
+            low = mid
+        else:
+            high = mid - 1
+    return low * step
+
+
+def _pick(
+    connection: Connection,
+    template: Template,
+    rule: LockRule,
+    rows: list[dict[str, Any]],
+    qty: int,
+    batch_id: int | None,
+    now: datetime,
+) -> list[tuple[int, int]]:
+    """(batch, qty) to take, following the template's picking rule; expired batches never."""
+    column = bucket_column(rule.from_bucket)
+    batch_rows = [r for r in rows if r["batch_id"]]
+    candidates = [r for r in batch_rows if r[column] > 0]
+    # Row 0 is the total; what no batch row accounts for was received without a batch.
+    unbatched = sum(r[column] for r in rows if not r["batch_id"]) - sum(
+        r[column] for r in batch_rows
+    )
+    if unbatched > 0:
+        candidates.append({"batch_id": 0, column: unbatched})
+    if batch_id is not None:
+        candidates = [r for r in candidates if r["batch_id"] == batch_id]
+    batch_ids = [r["batch_id"] for r in candidates if r["batch_id"]]
+    info: dict[int, tuple[date | None, datetime]] = {}
+    if batch_ids:
+        table = Batch.__table__
+        info = {
+            b.id: (b.expiry, b.received_at)
+            for b in connection.execute(
+                select(table.c.id, table.c.expiry, table.c.received_at).where(
+                    table.c.id.in_(batch_ids)
+                )
+            )
+        }
+        today = now.date()
+        candidates = [
+            r
+            for r in candidates
+            if not r["batch_id"] or (info[r["batch_id"]][0] or date.max) >= today
+        ]
+
+    def order(row: dict[str, Any]) -> tuple[Any, ...]:
+        expiry, received = info.get(row["batch_id"], (None, None))
+        if received is not None and received.tzinfo is None:
+            received = received.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+        if template.sku.tracking.picking == "FEFO":
+            return (
+                expiry or date.max,
+                received or datetime.min.replace(tzinfo=UTC),
+                row["batch_id"],
+            )
+        return (received or datetime.min.replace(tzinfo=UTC), row["batch_id"])
+
+    picks, left = [], qty
+    for row in sorted(candidates, key=order):
+        if left == 0:
+            break
+        take = min(left, row[column])
+        picks.append((row["batch_id"], take))
+        left -= take
+    return picks
+
+
+def _shortage(
+    connection: Connection,
+    template: Template,
+    rule: LockRule,
+    request: LockRequest,
+    sums: dict[str, int],
+    sku: dict[str, Any],
+) -> Shortage:
+    quantities = evaluate(template, sums, sku)
+    shown = "sellable" if "sellable" in quantities else rule.from_bucket
+    have = quantities.get(shown, qty_decimal(sums.get(rule.from_bucket, 0)))
+    sku_code, warehouse_code = codes(connection, request.sku_id, request.warehouse_id)
+    return Shortage(
+        sku_code,
+        warehouse_code,
+        shown,
+        qty_decimal(request.qty),
+        have if have is not None else Decimal(0),
+        request.line_id,
+    )
+
+
+def _record(
+    connection: Connection,
+    template: Template,
+    rule: LockRule,
+    request: LockRequest,
+    picks: list[tuple[int, int]],
+    qty: int,
+    user: str | None,
+    now: datetime,
+) -> LockResult:
+    expires_in = request.expires_in if request.expires_in is not None else rule.expires_after
+    expires_at = None if request.never_expires or expires_in is None else now + expires_in
+    lock_id = int(
+        connection.execute(
+            Lock.__table__.insert()
+            .values(
+                rule=rule.name,
+                sku_id=request.sku_id,
+                warehouse_id=request.warehouse_id,
+                from_bucket=rule.from_bucket,
+                to_bucket=rule.to_bucket,
+                qty=qty,
+                open_qty=qty,
+                status=ACTIVE,
+                expires_at=expires_at,
+                document_form=request.document_form,
+                document_id=request.document_id,
+                line_id=request.line_id,
+                reference=request.reference,
+                created_at=now,
+                user=user,
+            )
+            .returning(Lock.__table__.c.id)
+        ).scalar_one()
+    )
+    connection.execute(
+        LockPart.__table__.insert(),
+        [{"lock_id": lock_id, "batch_id": b, "open_qty": q} for b, q in picks],
+    )
+    moves = [
+        _move(request, lock_id, b, q, rule.from_bucket, rule.to_bucket, "lock") for b, q in picks
+    ]
+    post(connection, template, moves, user=user, now=now)
+    return LockResult(lock_id, qty, ACTIVE, expires_at)
+
+
+def _move(
+    request: LockRequest | Lock | Any,
+    lock_id: int,
+    batch_id: int,
+    qty: int,
+    source: str | None,
+    target: str | None,
+    kind: str,
+) -> Move:
+    warehouse = request.warehouse_id
+    return Move(
+        sku_id=request.sku_id,
+        qty=qty,
+        source=Place(warehouse, source) if source else None,
+        target=Place(warehouse, target) if target else None,
+        batch_id=batch_id,
+        kind=kind,
+        document_form=request.document_form,
+        document_id=request.document_id,
+        line_id=request.line_id,
+        reference=request.reference,
+        lock_id=lock_id,
+    )
+
+
+def _load(connection: Connection, lock_id: int, *, for_update: bool = True) -> Any:
+    table = Lock.__table__
+    query = select(table).where(table.c.id == lock_id)
+    if for_update and connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = connection.execute(query).first()
+    if row is None:
+        raise UnknownItem(f"no lock {lock_id}")
+    return row
+
+
+def _parts(connection: Connection, lock_id: int) -> list[tuple[int, int]]:
+    table = LockPart.__table__
+    return [
+        (r.batch_id, r.open_qty)
+        for r in connection.execute(
+            select(table.c.batch_id, table.c.open_qty)
+            .where(table.c.lock_id == lock_id, table.c.open_qty > 0)
+            .order_by(table.c.batch_id)
+        )
+    ]
+
+
+def _close(
+    connection: Connection,
+    template: Template,
+    lock_id: int,
+    qty: int | None,
+    target: str | None,
+    kind: str,
+    status: str,
+    user: str | None,
+    now: datetime,
+) -> LockResult:
+    """Move qty (default: all that is open) out of the lock: back (release) or out (consume)."""
+    lock = _load(connection, lock_id)
+    if lock.status != ACTIVE:
+        raise LockStateError(f"lock {lock_id} is {lock.status}, not active")
+    qty = lock.open_qty if qty is None else qty
+    if qty <= 0 or qty > lock.open_qty:
+        raise LockStateError(
+            f"lock {lock_id} holds {qty_decimal(lock.open_qty)}; cannot take "
+            f"{qty_decimal(qty)} from it"
+        )
+    moves, left = [], qty
+    parts_table = LockPart.__table__
+    for batch_id, open_qty in _parts(connection, lock_id):
+        if left == 0:
+            break
+        take = min(left, open_qty)
+        left -= take
+        moves.append(_move(lock, lock_id, batch_id, take, lock.to_bucket, target, kind))
+        connection.execute(
+            update(parts_table)
+            .where(parts_table.c.lock_id == lock_id, parts_table.c.batch_id == batch_id)
+            .values(open_qty=open_qty - take)
+        )
+    remaining = lock.open_qty - qty
+    table = Lock.__table__
+    connection.execute(
+        update(table)
+        .where(table.c.id == lock_id)
+        .values(open_qty=remaining, status=ACTIVE if remaining else status)
+    )
+    post(connection, template, moves, user=user, now=now)
+    return LockResult(lock_id, remaining, ACTIVE if remaining else status, lock.expires_at)
+
+
+def release(
+    connection: Connection,
+    template: Template,
+    lock_id: int,
+    qty: int | None = None,
+    *,
+    user: str | None = None,
+    now: datetime | None = None,
+) -> LockResult:
+    """Give locked stock back to the bucket it came from."""
+    lock = _load(connection, lock_id)
+    return _close(
+        connection,
+        template,
+        lock_id,
+        qty,
+        lock.from_bucket,
+        "release",
+        "released",
+        user,
+        now or datetime.now(UTC),
+    )
+
+
+def consume(
+    connection: Connection,
+    template: Template,
+    lock_id: int,
+    qty: int | None = None,
+    *,
+    user: str | None = None,
+    now: datetime | None = None,
+    kind: str = "sale",
+) -> LockResult:
+    """Ship locked stock: locked -> outside (all of it, or qty for a partial shipment)."""
+    return _close(
+        connection, template, lock_id, qty, None, kind, "consumed", user, now or datetime.now(UTC)
+    )
+
+
+def keep(connection: Connection, lock_id: int) -> LockResult:
+    """Make a lock permanent: it no longer expires (an order was paid)."""
+    lock = _load(connection, lock_id)
+    if lock.status != ACTIVE:
+        raise LockStateError(f"lock {lock_id} is {lock.status}, not active")
+    table = Lock.__table__
+    connection.execute(update(table).where(table.c.id == lock_id).values(expires_at=None))
+    return LockResult(lock_id, lock.open_qty, ACTIVE, None)
+
+
+def release_expired(
+    connection: Connection,
+    template: Template,
+    now: datetime,
+    *,
+    sku_id: int | None = None,
+    warehouse_id: int | None = None,
+    limit: int | None = None,
+) -> int:
+    """Release locks whose time is up (for the given rows, or all); returns how many."""
+    table = Lock.__table__
+    query = select(table.c.id).where(
+        table.c.status == ACTIVE, table.c.expires_at.is_not(None), table.c.expires_at <= now
+    )
+    if sku_id is not None:
+        query = query.where(table.c.sku_id == sku_id, table.c.warehouse_id == warehouse_id)
+    query = query.order_by(table.c.sku_id, table.c.warehouse_id, table.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+    expired = list(connection.execute(query).scalars())
+    for lock_id in expired:
+        lock = _load(connection, lock_id)
+        _close(
+            connection, template, lock_id, None, lock.from_bucket, "expire", "expired", None, now
+        )
+    return len(expired)
+
+
+def locks_of(
+    connection: Connection,
+    *,
+    document_form: str | None = None,
+    document_id: int | None = None,
+    reference: str | None = None,
+    rule: str | None = None,
+    active_only: bool = True,
+) -> list[Any]:
+    """The locks of a document (or of an outside reference), oldest first."""
+    table = Lock.__table__
+    query = select(table).order_by(table.c.id)
+    if document_form is not None:
+        query = query.where(
+            table.c.document_form == document_form, table.c.document_id == document_id
+        )
+    if reference is not None:
+        query = query.where(table.c.reference == reference)
+    if rule is not None:
+        query = query.where(table.c.rule == rule)
+    if active_only:
+        query = query.where(table.c.status == ACTIVE)
+    return list(connection.execute(query))

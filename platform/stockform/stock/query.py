@@ -1,0 +1,220 @@
+"""Read stock: rows per SKU and warehouse (or per batch, or totals across warehouses) with every
+bucket and computed quantity, filtered and ordered by template expressions, all in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..spec.expressions import (
+    FUNCTIONS,
+    ExpressionError,
+    FunctionRegistry,
+    SqlTerm,
+    check,
+    compile_sql,
+    from_scaled,
+    parse,
+)
+from ..spec.model import Template
+from ..spec.scopes import sku_record, stock_scope
+from ..spec.types import BOOL
+from .columns import bucket_column, field_column, field_storage, stock_tables
+from .quantities import quantity_terms
+from .tables import Batch, Warehouse
+from .units import QTY_SCALE
+
+Level = Literal["warehouse", "batch", "total"]
+
+
+class QueryError(ValueError):
+    """A `where` or `order` expression that cannot be used; `offset` points into its text."""
+
+    def __init__(self, part: str, message: str, offset: int = 0, hint: str | None = None) -> None:
+        self.part, self.message, self.offset, self.hint = part, message, offset, hint
+        super().__init__(f"{part}: {message}" + (f" ({hint})" if hint else ""))
+
+
+@dataclass(frozen=True)
+class StockRow:
+    sku: str
+    warehouse: str | None
+    batch: str | None
+    buckets: dict[str, Decimal]
+    quantities: dict[str, Decimal | None]
+
+
+@dataclass(frozen=True)
+class StockPage:
+    items: list[StockRow]
+    page: int
+    per_page: int
+    total: int
+
+
+def query_stock(
+    connection: Connection,
+    template: Template,
+    *,
+    sku: str | None = None,
+    warehouse: str | None = None,
+    where: str | None = None,
+    order: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    level: Level = "warehouse",
+    functions: FunctionRegistry = FUNCTIONS,
+) -> StockPage:
+    """One page of stock rows and the number of rows matching in all."""
+    tables = stock_tables(template)
+    balance, sku_table = tables.balance, tables.sku
+    warehouse_table = Warehouse.__table__
+    buckets = list(template.stock.buckets)
+    if level == "total":
+        source = (
+            select(
+                balance.c.sku_id,
+                *[func.sum(balance.c[bucket_column(b)]).label(bucket_column(b)) for b in buckets],
+            )
+            .where(balance.c.batch_id == 0)
+            .group_by(balance.c.sku_id)
+            .subquery("totals")
+        )
+    else:
+        source = balance
+    columns = {b: source.c[bucket_column(b)] for b in buckets}
+
+    def resolve(path: tuple[str, ...]) -> SqlTerm:
+        if len(path) == 1 and path[0] in columns:
+            return SqlTerm(columns[path[0]], QTY_SCALE)
+        if path[0] == "sku" and len(path) <= 2:
+            name = path[1] if len(path) == 2 else "code"
+            if name in template.sku.fields:
+                storage = field_storage(template.sku.fields[name].type)
+                return SqlTerm(sku_table.c[field_column(name)], storage.scale)
+            if name in ("code", "name", "unit", "barcode"):
+                return SqlTerm(sku_table.c[name])
+            if name == "precision":
+                return SqlTerm(sku_table.c.precision)
+        if path[0] == "warehouse" and level != "total" and len(path) <= 2:
+            return SqlTerm(warehouse_table.c[path[1] if len(path) == 2 else "code"])
+        raise LookupError(".".join(path))
+
+    quantities = quantity_terms(template, resolve, functions)
+
+    def resolve_all(path: tuple[str, ...]) -> SqlTerm:
+        if len(path) == 1 and path[0] in quantities:
+            return quantities[path[0]]
+        return resolve(path)
+
+    query: Select[Any] = select(
+        sku_table.c.code.label("sku_code"),
+        *[columns[b].label(bucket_column(b)) for b in buckets],
+        *[q.expr.label(f"q_{n}") for n, q in quantities.items()],
+    ).select_from(source.join(sku_table, sku_table.c.id == source.c.sku_id))
+    if level != "total":
+        query = query.add_columns(warehouse_table.c.code.label("warehouse_code")).join(
+            warehouse_table, warehouse_table.c.id == source.c.warehouse_id
+        )
+        if level == "batch":
+            batch = Batch.__table__
+            query = (
+                query.add_columns(batch.c.code.label("batch_code"))
+                .join(batch, batch.c.id == source.c.batch_id)
+                .where(source.c.batch_id != 0)
+            )
+        else:
+            query = query.where(source.c.batch_id == 0)
+        if warehouse is not None:
+            query = query.where(warehouse_table.c.code == warehouse)
+    if sku is not None:
+        query = query.where(sku_table.c.code == sku)
+    scope = stock_scope(buckets, list(quantities), sku_record(template.sku.fields))
+    if level == "total":
+        scope.pop("warehouse")
+    if where:
+        query = query.where(_compile("where", where, scope, resolve_all, functions, BOOL).expr)
+    ordering: list[ColumnElement[Any]] = []
+    if order:
+        for part in _split_order(order):
+            text, descending = part
+            term = _compile("order", text, scope, resolve_all, functions, None)
+            ordering.append(term.expr.desc() if descending else term.expr.asc())
+    ordering.append(sku_table.c.code.asc())
+    if level != "total":
+        ordering.append(warehouse_table.c.code.asc())
+    page, per_page = max(page, 1), min(max(per_page, 1), 1000)
+    query = query.add_columns(func.count().over().label("total_rows"))
+    query = query.order_by(*ordering).limit(per_page).offset((page - 1) * per_page)
+    rows = connection.execute(query).all()
+    total = rows[0].total_rows if rows else _count(connection, query)
+    items = [
+        StockRow(
+            sku=r.sku_code,
+            warehouse=getattr(r, "warehouse_code", None),
+            batch=getattr(r, "batch_code", None),
+            buckets={b: Decimal(r._mapping[bucket_column(b)]) / QTY_SCALE for b in buckets},
+            quantities={
+                n: from_scaled(r._mapping[f"q_{n}"], q.scale) for n, q in quantities.items()
+            },
+        )
+        for r in rows
+    ]
+    return StockPage(items, page, per_page, int(total))
+
+
+def _count(connection: Connection, query: Select[Any]) -> int:
+    # The page is empty (past the end): count the matching rows on their own.
+    counted = query.limit(None).offset(None).order_by(None).subquery()
+    return int(connection.execute(select(func.count()).select_from(counted)).scalar_one())
+
+
+def _compile(
+    part: str,
+    text: str,
+    scope: dict[str, Any],
+    resolve: Any,
+    functions: FunctionRegistry,
+    expect: Any,
+) -> SqlTerm:
+    try:
+        expr = parse(text, functions)
+        found = check(expr, scope, functions)
+        if expect is not None and found != expect:
+            raise QueryError(
+                part,
+                f"'{text}' is not a condition",
+                0,
+                "compare something, e.g. sellable < sku.min_stock",
+            )
+        return compile_sql(expr, resolve, functions)
+    except ExpressionError as exc:
+        raise QueryError(part, exc.message, exc.offset, exc.hint) from None
+
+
+def _split_order(order: str) -> list[tuple[str, bool]]:
+    """'sellable desc, sku.code' -> [('sellable', True), ('sku.code', False)]; '-x' is desc."""
+    parts, pieces, depth, start = [], [], 0, 0
+    for i, char in enumerate(order):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            pieces.append(order[start:i])
+            start = i + 1
+    pieces.append(order[start:])
+    for raw in pieces:
+        text = raw.strip()
+        descending = False
+        lowered = text.lower()
+        if lowered.endswith(" desc"):
+            text, descending = text[:-5].strip(), True
+        elif lowered.endswith(" asc"):
+            text = text[:-4].strip()
+        elif text.startswith("-"):
+            text, descending = text[1:].strip(), True
+        if text:
+            parts.append((text, descending))
+    return parts

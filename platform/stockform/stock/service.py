@@ -1,0 +1,211 @@
+"""`Stock`: the stock engine for one database and one template, each call its own transaction.
+
+Documents post through the lower-level functions inside their own transactions; this facade
+serves the API, the CLI, tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from ..spec.model import Template
+from . import catalog, locks, query, verify
+from .ledger import Move, Place, post
+from .locks import LockRequest, LockResult
+from .tables import Sku
+from .units import to_money, to_qty
+
+Number = Decimal | int | str
+
+
+class Stock:
+    """Receive, move, lock, release, consume and read stock of one template's database."""
+
+    def __init__(self, engine: Engine, template: Template, version_id: int | None = None) -> None:
+        self.engine = engine
+        self.template = template
+        self.version_id = version_id
+
+    # -- catalogue
+    def create_sku(self, **values: Any) -> int:
+        with self.engine.begin() as connection:
+            return catalog.create_sku(connection, self.template, values)
+
+    def ids(self, sku: str, warehouse: str) -> tuple[int, int, int]:
+        """SKU id, warehouse id and the SKU's precision."""
+        with self.engine.connect() as connection:
+            sku_id = catalog.sku_id(connection, sku)
+            precision = connection.execute(
+                select(Sku.precision).where(Sku.id == sku_id)
+            ).scalar_one()
+            return sku_id, catalog.warehouse_id(connection, warehouse), int(precision)
+
+    # -- movements
+    def receive(
+        self,
+        sku: str,
+        warehouse: str,
+        qty: Number,
+        *,
+        unit_cost: Number | None = None,
+        bucket: str = "available",
+        batch: str | None = None,
+        expiry: date | None = None,
+        kind: str = "receipt",
+        user: str | None = None,
+        effective_at: datetime | None = None,
+        history: bool = False,
+        **origin: Any,
+    ) -> str:
+        """Goods from outside into a bucket (a receipt, a return, a count gain)."""
+        sku_id, warehouse_id, precision = self.ids(sku, warehouse)
+        with self.engine.begin() as connection:
+            batch_id = catalog.ensure_batch(connection, sku_id, batch, expiry) if batch else 0
+            move = Move(
+                sku_id,
+                to_qty(qty, precision),
+                None,
+                Place(warehouse_id, bucket),
+                batch_id=batch_id,
+                kind=kind,
+                unit_cost=None if unit_cost is None else to_money(unit_cost),
+                effective_at=effective_at,
+                **origin,
+            )
+            return post(
+                connection,
+                self.template,
+                [move],
+                user=user,
+                history=history,
+                template_version=self.version_id,
+            )
+
+    def move(
+        self,
+        sku: str,
+        qty: Number,
+        source: tuple[str, str] | None,
+        target: tuple[str, str] | None,
+        *,
+        kind: str = "adjustment",
+        batch: str | None = None,
+        user: str | None = None,
+        **origin: Any,
+    ) -> str:
+        """Move between (warehouse, bucket) places; None is outside."""
+        warehouse = (source or target or ("", ""))[0]
+        sku_id, _, precision = self.ids(sku, warehouse)
+        with self.engine.begin() as connection:
+            batch_id = catalog.sku_batch(connection, sku_id, batch) if batch else 0
+            places = [
+                None if p is None else Place(catalog.warehouse_id(connection, p[0]), p[1])
+                for p in (source, target)
+            ]
+            move = Move(
+                sku_id,
+                to_qty(qty, precision),
+                places[0],
+                places[1],
+                batch_id=batch_id,
+                kind=kind,
+                **origin,
+            )
+            return post(
+                connection, self.template, [move], user=user, template_version=self.version_id
+            )
+
+    # -- locks
+    def lock(
+        self,
+        sku: str,
+        warehouse: str,
+        qty: Number,
+        *,
+        rule: str | None = None,
+        reference: str | None = None,
+        expires_in: timedelta | None = None,
+        user: str | None = None,
+        now: datetime | None = None,
+        **owner: Any,
+    ) -> LockResult:
+        sku_id, warehouse_id, precision = self.ids(sku, warehouse)
+        request = LockRequest(
+            sku_id,
+            warehouse_id,
+            to_qty(qty, precision),
+            rule=rule,
+            reference=reference,
+            expires_in=expires_in,
+            **owner,
+        )
+        return self.lock_many([request], user=user, now=now)[0]
+
+    def lock_many(
+        self,
+        requests: Sequence[LockRequest],
+        *,
+        user: str | None = None,
+        now: datetime | None = None,
+    ) -> list[LockResult]:
+        """Lock every line or none."""
+        with self.engine.begin() as connection:
+            return locks.acquire(connection, self.template, requests, user=user, now=now)
+
+    def release(self, lock_id: int, qty: Number | None = None, **kw: Any) -> LockResult:
+        with self.engine.begin() as connection:
+            return locks.release(connection, self.template, lock_id, self._qty(qty), **kw)
+
+    def consume(self, lock_id: int, qty: Number | None = None, **kw: Any) -> LockResult:
+        with self.engine.begin() as connection:
+            return locks.consume(connection, self.template, lock_id, self._qty(qty), **kw)
+
+    def keep(self, lock_id: int) -> LockResult:
+        with self.engine.begin() as connection:
+            return locks.keep(connection, lock_id)
+
+    def sweep(self, now: datetime | None = None, batch_size: int = 500) -> int:
+        """Release every expired lock, a batch per transaction; returns how many."""
+        now = now or datetime.now(UTC)
+        total = 0
+        while True:
+            with self.engine.begin() as connection:
+                done = locks.release_expired(connection, self.template, now, limit=batch_size)
+            total += done
+            if done < batch_size:
+                return total
+
+    @staticmethod
+    def _qty(qty: Number | None) -> int | None:
+        return None if qty is None else to_qty(qty)
+
+    # -- reading
+    def query(self, **kwargs: Any) -> query.StockPage:
+        with self.engine.connect() as connection:
+            return query.query_stock(connection, self.template, **kwargs)
+
+    def row(self, sku: str, warehouse: str) -> query.StockRow:
+        page = self.query(sku=sku, warehouse=warehouse)
+        if not page.items:
+            return query.StockRow(
+                sku, warehouse, None, dict.fromkeys(self.template.stock.buckets, Decimal(0)), {}
+            )
+        return page.items[0]
+
+    def drift(self) -> list[verify.Drift]:
+        with self.engine.connect() as connection:
+            return verify.find_drift(connection, self.template)
+
+    def repair(self, user: str | None = None) -> list[verify.Drift]:
+        with self.engine.begin() as connection:
+            return verify.repair(connection, self.template, user)
+
+
+def figures(row: query.StockRow) -> Mapping[str, Decimal | None]:
+    """Buckets and quantities of a row in one map, for display and tests."""
+    return {**row.buckets, **row.quantities}

@@ -1,0 +1,54 @@
+"""Exact quantities and money: integers in thousandths of the unit and ten-thousandths of money."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+QTY_SCALE = 1000
+MONEY_SCALE = 10000
+
+
+class QuantityError(ValueError):
+    """A quantity or amount that cannot be stored exactly; the message says why."""
+
+
+def to_qty(value: Decimal | int | str, precision: int = 3) -> int:
+    """A quantity as thousandths; refuses more decimals than the SKU's precision allows."""
+    number = _decimal(value)
+    scaled = number * QTY_SCALE
+    if scaled != scaled.to_integral_value():
+        raise QuantityError(f"{value} has more than 3 decimals")
+    step = 10 ** (3 - precision)
+    result = int(scaled)
+    if result % step:
+        allowed = "whole units" if precision == 0 else f"{precision} decimals"
+        raise QuantityError(f"{value} is finer than this SKU allows ({allowed})")
+    return result
+
+
+def to_money(value: Decimal | int | str) -> int:
+    """An amount as ten-thousandths of the currency unit."""
+    scaled = _decimal(value) * MONEY_SCALE
+    if scaled != scaled.to_integral_value():
+        raise QuantityError(f"{value} has more than 4 decimals")
+    return int(scaled)
+
+
+def qty_decimal(scaled: int) -> Decimal:
+    return Decimal(scaled) / QTY_SCALE
+
+
+def money_decimal(scaled: int) -> Decimal:
+    return Decimal(scaled) / MONEY_SCALE
+
+
+def _decimal(value: Decimal | int | str) -> Decimal:
+    if isinstance(value, float | bool):
+        raise QuantityError("quantities are exact: pass a Decimal, an int or a decimal string")
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ValueError, TypeError):
+        raise QuantityError(f"{value!r} is not a number") from None
+    if not number.is_finite():
+        raise QuantityError(f"{value!r} is not a number")
+    return number

@@ -1,0 +1,105 @@
+"""Replay the ledger and compare every balance: `stockform verify` must report zero drift."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, select, update
+
+from ..spec.model import Template
+from .columns import bucket_column, stock_tables
+from .ledger import _insert_balance
+from .tables import Event, Movement
+
+Key = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A balance that differs from what its movements add up to."""
+
+    sku_id: int
+    warehouse_id: int
+    batch_id: int
+    bucket: str
+    recorded: int
+    replayed: int
+
+    def __str__(self) -> str:
+        return (
+            f"sku {self.sku_id} warehouse {self.warehouse_id} batch {self.batch_id} "
+            f"{self.bucket}: balance {self.recorded}, ledger {self.replayed} "
+            "(thousandths)"
+        )
+
+
+def replay(connection: Connection) -> dict[Key, dict[str, int]]:
+    """Balances as the ledger alone says they are; batch 0 holds each SKU's warehouse total."""
+    table = Movement.__table__
+    result: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for warehouse, bucket, sign in (
+        (table.c.to_warehouse_id, table.c.to_bucket, 1),
+        (table.c.from_warehouse_id, table.c.from_bucket, -1),
+    ):
+        query = (
+            select(table.c.sku_id, warehouse, table.c.batch_id, bucket, func.sum(table.c.qty))
+            .where(bucket.is_not(None))
+            .group_by(table.c.sku_id, warehouse, table.c.batch_id, bucket)
+        )
+        for sku_id, warehouse_id, batch_id, name, total in connection.execute(query):
+            for batch in {0, batch_id}:
+                result[(sku_id, warehouse_id, batch)][name] += sign * int(total)
+    return result
+
+
+def find_drift(connection: Connection, template: Template) -> list[Drift]:
+    """Every balance cell (of the template's buckets) that its movements do not explain."""
+    expected = replay(connection)
+    balance = stock_tables(template).balance
+    buckets = list(template.stock.buckets)
+    drifts = []
+    seen: set[Key] = set()
+    for row in connection.execute(select(balance)):
+        values = row._mapping
+        key = (values["sku_id"], values["warehouse_id"], values["batch_id"])
+        seen.add(key)
+        for bucket in buckets:
+            want = expected.get(key, {}).get(bucket, 0)
+            have = values[bucket_column(bucket)]
+            if want != have:
+                drifts.append(Drift(*key, bucket, have, want))
+    for key, sums in expected.items():
+        if key not in seen:
+            drifts.extend(Drift(*key, b, 0, v) for b, v in sums.items() if v and b in buckets)
+    return sorted(drifts, key=lambda d: (d.sku_id, d.warehouse_id, d.batch_id, d.bucket))
+
+
+def repair(connection: Connection, template: Template, user: str | None = None) -> list[Drift]:
+    """Rewrite drifted balances from the ledger, and record that it was done."""
+    drifts = find_drift(connection, template)
+    balance = stock_tables(template).balance
+    for drift in drifts:
+        key = (drift.sku_id, drift.warehouse_id, drift.batch_id)
+        _insert_balance(connection, template, key)
+        connection.execute(
+            update(balance)
+            .where(
+                balance.c.sku_id == drift.sku_id,
+                balance.c.warehouse_id == drift.warehouse_id,
+                balance.c.batch_id == drift.batch_id,
+            )
+            .values({bucket_column(drift.bucket): drift.replayed})
+        )
+    if drifts:
+        connection.execute(
+            Event.__table__.insert(),
+            {
+                "kind": "balances_repaired",
+                "at": datetime.now(UTC),
+                "user": user,
+                "detail": {"rows": [str(d) for d in drifts]},
+            },
+        )
+    return drifts
