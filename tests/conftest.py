@@ -38,6 +38,7 @@ def settings(tmp_path: Path) -> dict[str, object]:
         "HOST": "127.0.0.1",
         "PORT": 5000,
         "DEMO": False,
+        "SQLITE_SYNCHRONOUS": "NORMAL",
         "CONFIG": "config/stockform.toml",
     }
 

@@ -36,7 +36,17 @@ def test_the_settings_table_is_the_generated_one() -> None:
     assert settings_table() in README
 
 
-@pytest.mark.parametrize("command", sorted(main.commands))
+def _commands() -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in main.commands.items():
+        if isinstance(command, click.Group):
+            found += [(f"{name} {sub}", c) for sub, c in command.commands.items()]
+        else:
+            found.append((name, command))
+    return sorted(found, key=lambda item: item[0])
+
+
+@pytest.mark.parametrize("command", [name for name, _ in _commands()])
 def test_every_command_is_documented(command: str) -> None:
     assert f"| `stockform {command}" in README
 
@@ -47,7 +57,7 @@ def test_every_expression_function_is_documented(name: str) -> None:
 
 
 def test_every_command_option_is_documented() -> None:
-    for name, command in main.commands.items():
+    for name, command in _commands():
         row = next(line for line in README.splitlines() if line.startswith(f"| `stockform {name}"))
         for param in command.params:
             if isinstance(param, click.Option):

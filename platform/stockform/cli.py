@@ -6,13 +6,19 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from . import migrate
+from .database import Runtime, load_version, prepare
+from .db import make_engine
 from .settings import SETTINGS, SettingsError, load_settings
 from .spec.issues import TemplateIssue
 from .spec.template import check_template
 from .starters import StarterError, copy_starter, list_starters
+from .stock.apply import TemplateRefused
+from .stock.service import Stock
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,10 +126,117 @@ def serve(
 
     from .app import create_app
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except TemplateRefused as exc:
+        for reason in exc.reasons:
+            click.echo(f"refused: {reason}", err=True)
+        raise click.ClickException("the database keeps its template; not starting") from None
     url = f"http://{settings['HOST']}:{settings['PORT']}"
     click.echo(f"stockform is running {template.info.id} at {url}  (Ctrl+C stops it)")
     run_simple(settings["HOST"], settings["PORT"], app, threaded=True)
+
+
+def _database(database_url: str | None) -> dict[str, Any]:
+    try:
+        return load_settings({"DATABASE_URL": database_url})
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _runtime(database_url: str | None) -> Runtime:
+    """The database's engine and its current template, or a clear refusal."""
+    settings = _database(database_url)
+    engine = make_engine(settings["DATABASE_URL"], synchronous=settings["SQLITE_SYNCHRONOUS"])
+    migrate.upgrade(engine)
+    loaded = load_version(engine)
+    if loaded is None:
+        raise click.ClickException(
+            "no template applied to this database yet: run `stockform apply DIR` first"
+        )
+    return Runtime(engine, *loaded)
+
+
+db_option = click.option("--db", "database_url", help="Database URL (default: DATABASE_URL).")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@db_option
+def db_upgrade(database_url: str | None) -> None:
+    """Create or migrate the engine's own tables to the latest version."""
+    settings = _database(database_url)
+    engine = make_engine(settings["DATABASE_URL"], synchronous=settings["SQLITE_SYNCHRONOUS"])
+    migrate.upgrade(engine)
+    click.echo(f"database is at revision {migrate.current_revision(engine)}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@db_option
+@click.option("--user", default=None, help="Who applies it, for the audit trail.")
+def apply(folder: str, database_url: str | None, user: str | None) -> None:
+    """Check the template in FOLDER and make it the database's current template."""
+    template, issues = check_template(folder)
+    if template is None:
+        for issue in issues:
+            click.echo(str(_located(folder, issue)), err=True)
+        raise click.ClickException(f"the template in {folder} has problems; nothing applied")
+    settings = _database(database_url)
+    try:
+        prepared = prepare(
+            settings["DATABASE_URL"], folder, user=user, synchronous=settings["SQLITE_SYNCHRONOUS"]
+        )
+    except TemplateRefused as exc:
+        for reason in exc.reasons:
+            click.echo(f"refused: {reason}", err=True)
+        raise click.ClickException("the running template stays in force") from None
+    applied = prepared.applied
+    if applied.unchanged:
+        click.echo(
+            f"template '{template.info.id}' is already applied (version id {applied.version_id})"
+        )
+    else:
+        added = ", ".join(applied.added_columns) or "no new columns"
+        click.echo(
+            f"applied template '{template.info.id}' version {template.info.version} "
+            f"(version id {applied.version_id}; {added})"
+        )
+
+
+@main.command()
+@db_option
+@click.option("--repair", is_flag=True, help="Rewrite drifted balances from the ledger.")
+def verify(database_url: str | None, repair: bool) -> None:
+    """Replay the ledger and compare every balance; exit 1 on drift."""
+    runtime = _runtime(database_url)
+    stock = Stock(runtime.engine, runtime.template, runtime.version_id)
+    drifts = stock.repair() if repair else stock.drift()
+    for drift in drifts:
+        click.echo(str(drift))
+    if not drifts:
+        click.echo("ok: every balance equals its ledger replay")
+        return
+    if repair:
+        click.echo(f"repaired {len(drifts)} drifted balance cells (recorded as an event)")
+        return
+    click.echo(
+        f"{len(drifts)} drifted balance cells; `stockform verify --repair` rewrites them", err=True
+    )
+    sys.exit(1)
+
+
+@main.command()
+@db_option
+def sweep(database_url: str | None) -> None:
+    """Release expired locks."""
+    runtime = _runtime(database_url)
+    released = Stock(runtime.engine, runtime.template, runtime.version_id).sweep()
+    click.echo(f"released {released} expired lock{'s' if released != 1 else ''}")
 
 
 def settings_table() -> str:

@@ -47,6 +47,13 @@ def _flag(value: Any) -> bool:
     raise SettingsError(f"expected true or false, not {value!r}")
 
 
+def _synchronous(value: Any) -> str:
+    text = str(value).strip().upper()
+    if text not in ("FULL", "NORMAL"):
+        raise SettingsError(f"SQLITE_SYNCHRONOUS must be FULL or NORMAL, not {value!r}")
+    return text
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its name (without the STOCKFORM_ prefix), default and what it does."""
@@ -93,6 +100,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HOST", "127.0.0.1", "Address `stockform serve` listens on."),
     Setting("PORT", 5000, "Port `stockform serve` listens on.", _port),
+    Setting(
+        "SQLITE_SYNCHRONOUS",
+        "FULL",
+        "SQLite durability: FULL (a committed movement survives a power cut) or NORMAL "
+        "(faster; the last transactions may be lost on power loss, never corrupted).",
+        _synchronous,
+    ),
     Setting("DEMO", False, "Load demo data on start when the database is empty.", _flag),
 )
 BY_NAME = {s.name: s for s in SETTINGS}

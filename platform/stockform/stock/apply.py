@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Index, Row, inspect, select, text
+from sqlalchemy import Connection, Engine, Index, Row, inspect, literal, select, text, true
 
 from ..spec.model import Template
 from .columns import (
@@ -21,7 +21,7 @@ from .columns import (
     field_storage,
     stock_tables,
 )
-from .tables import Balance, ColumnRecord, Event, Sku, TemplateVersion, Warehouse
+from .tables import Balance, ColumnRecord, Event, Sku, TemplateVersion, Warehouse, table_of
 
 
 class TemplateRefused(Exception):
@@ -41,7 +41,7 @@ class Applied:
 
 def current_version(connection: Connection) -> Row[Any] | None:
     """The template version applied last (id, template_id, version, fingerprint, files…)."""
-    table = TemplateVersion.__table__
+    table = table_of(TemplateVersion)
     return connection.execute(select(table).order_by(table.c.id.desc()).limit(1)).first()
 
 
@@ -67,7 +67,7 @@ def apply_template(
         _sync_warehouses(connection, template)
         now = datetime.now(UTC)
         version_id = connection.execute(
-            TemplateVersion.__table__.insert().returning(TemplateVersion.__table__.c.id),
+            table_of(TemplateVersion).insert().returning(table_of(TemplateVersion).c.id),
             {
                 "template_id": template.info.id,
                 "version": template.info.version,
@@ -78,7 +78,7 @@ def apply_template(
             },
         ).scalar_one()
         connection.execute(
-            Event.__table__.insert(),
+            table_of(Event).insert(),
             {
                 "kind": "template_applied",
                 "at": now,
@@ -94,7 +94,7 @@ def apply_template(
 
 
 def _recorded(connection: Connection) -> dict[tuple[str, str], Storage]:
-    rows = connection.execute(select(ColumnRecord)).scalars()
+    rows = connection.execute(select(table_of(ColumnRecord)))
     return {(r.table_name, r.column_name): Storage(r.kind, r.scale) for r in rows}
 
 
@@ -193,7 +193,7 @@ def _add_columns(connection: Connection, template: Template) -> list[str]:
             added.append(f"{table}.{column}")
         if before is None:
             connection.execute(
-                ColumnRecord.__table__.insert(),
+                table_of(ColumnRecord).insert(),
                 {
                     "table_name": table,
                     "column_name": column,
@@ -203,10 +203,11 @@ def _add_columns(connection: Connection, template: Template) -> list[str]:
             )
         elif before != storage:
             connection.execute(
-                ColumnRecord.__table__.update()
+                table_of(ColumnRecord)
+                .update()
                 .where(
-                    ColumnRecord.__table__.c.table_name == table,
-                    ColumnRecord.__table__.c.column_name == column,
+                    table_of(ColumnRecord).c.table_name == table,
+                    table_of(ColumnRecord).c.column_name == column,
                 )
                 .values(kind=storage.kind, scale=storage.scale)
             )
@@ -214,7 +215,7 @@ def _add_columns(connection: Connection, template: Template) -> list[str]:
 
 
 def _sync_warehouses(connection: Connection, template: Template) -> None:
-    table = Warehouse.__table__
+    table = table_of(Warehouse)
     known = dict(connection.execute(select(table.c.code, table.c.id)).all())
     for code, warehouse in template.warehouses.items():
         values = {"name": warehouse.name.text(template.info.locales[0]), "active": warehouse.active}
@@ -222,6 +223,17 @@ def _sync_warehouses(connection: Connection, template: Template) -> None:
             connection.execute(table.update().where(table.c.code == code).values(**values))
         else:
             connection.execute(table.insert(), {"code": code, **values})
+    added = [code for code in template.warehouses if code not in known]
+    if added:
+        # Every SKU gets its zero row at a new warehouse, as create_sku does for new SKUs.
+        sku, balance = table_of(Sku), table_of(Balance)
+        new_ids = select(table.c.id).where(table.c.code.in_(added)).subquery()
+        connection.execute(
+            balance.insert().from_select(
+                ["sku_id", "warehouse_id", "batch_id"],
+                select(sku.c.id, new_ids.c.id, literal(0)).select_from(sku.join(new_ids, true())),
+            )
+        )
     gone = [code for code in known if code not in template.warehouses]
     if gone:
         connection.execute(table.update().where(table.c.code.in_(gone)).values(active=False))

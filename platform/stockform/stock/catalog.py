@@ -13,7 +13,7 @@ from ..spec.fieldtypes import FIELD_TYPES, FieldValueError
 from ..spec.model import Template
 from .columns import field_column, field_storage, stock_tables
 from .errors import InvalidMovement, UnknownItem
-from .tables import Batch, Sku, Warehouse
+from .tables import Batch, Sku, Warehouse, table_of
 
 BUILTIN_SKU_KEYS = ("code", "name", "unit", "precision", "barcode")
 
@@ -106,8 +106,21 @@ def create_sku(connection: Connection, template: Template, raw: Mapping[str, Any
         raise SkuInvalid({"code": f"SKU '{values['code']}' exists already"})
     values["batches"] = batches_tracked(template, values)
     values["active"] = True
-    table = stock_tables(template).sku
-    return int(connection.execute(table.insert().values(values).returning(table.c.id)).scalar_one())
+    tables = stock_tables(template)
+    new_id = int(
+        connection.execute(
+            tables.sku.insert().values(values).returning(tables.sku.c.id)
+        ).scalar_one()
+    )
+    # A zero row per warehouse, so a SKU nobody has received yet still shows (as out of
+    # stock) in lists, filters and warnings.
+    warehouses = connection.execute(select(table_of(Warehouse).c.id)).scalars().all()
+    if warehouses:
+        connection.execute(
+            tables.balance.insert(),
+            [{"sku_id": new_id, "warehouse_id": w, "batch_id": 0} for w in warehouses],
+        )
+    return new_id
 
 
 def batches_tracked(template: Template, values: Mapping[str, Any]) -> bool:
@@ -126,7 +139,7 @@ def batches_tracked(template: Template, values: Mapping[str, Any]) -> bool:
 
 def ensure_batch(connection: Connection, sku: int, code: str, expiry: date | None = None) -> int:
     """The id of batch code of a SKU, created on first receipt."""
-    table = Batch.__table__
+    table = table_of(Batch)
     found = connection.execute(
         select(table.c.id).where(table.c.sku_id == sku, table.c.code == code)
     ).scalar()
@@ -143,7 +156,7 @@ def ensure_batch(connection: Connection, sku: int, code: str, expiry: date | Non
 
 def sku_batch(connection: Connection, sku: int, code: str) -> int:
     """The id of an existing batch of a SKU."""
-    table = Batch.__table__
+    table = table_of(Batch)
     found = connection.execute(
         select(table.c.id).where(table.c.sku_id == sku, table.c.code == code)
     ).scalar()

@@ -7,6 +7,7 @@ computed quantity in the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -33,8 +34,8 @@ class Storage:
     kind: str  # int, text, date, datetime, bool, json
     scale: int = 1
 
-    def sql_type(self) -> TypeEngine[object]:
-        types: dict[str, TypeEngine[object]] = {
+    def sql_type(self) -> TypeEngine[Any]:
+        types: dict[str, TypeEngine[Any]] = {
             "int": BigInteger(),
             "text": Text(),
             "date": Date(),

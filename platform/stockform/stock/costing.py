@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..spec.model import Template
-from .tables import CostLayer, Valuation
+from .tables import CostLayer, Valuation, table_of
 from .units import QTY_SCALE
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class _Books:
 
     def __init__(self, connection: Connection, keys: list[tuple[int, int]]) -> None:
         self.connection = connection
-        table = Valuation.__table__
+        table = table_of(Valuation)
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         for sku_id, warehouse_id in keys:
             connection.execute(
@@ -58,7 +58,7 @@ class _Books:
         return div_round(value * QTY_SCALE, qty) if qty > 0 else None
 
     def save(self, now: datetime) -> None:
-        table = Valuation.__table__
+        table = table_of(Valuation)
         for (sku_id, warehouse_id), (qty, value) in self.rows.items():
             self.connection.execute(
                 update(table)
@@ -102,7 +102,7 @@ def value_moves(
             books.rows[key][1] += value_of(move.qty, cost)
             if fifo:
                 connection.execute(
-                    CostLayer.__table__.insert(),
+                    table_of(CostLayer).insert(),
                     {
                         "sku_id": move.sku_id,
                         "warehouse_id": in_wh,
@@ -136,7 +136,7 @@ def _take_average(key: tuple[int, int], qty: int, books: _Books) -> int:
 
 
 def _take_fifo(connection: Connection, key: tuple[int, int], qty: int, books: _Books) -> int:
-    table = CostLayer.__table__
+    table = table_of(CostLayer)
     query = (
         select(table.c.id, table.c.qty_left, table.c.unit_cost)
         .where(table.c.sku_id == key[0], table.c.warehouse_id == key[1], table.c.qty_left > 0)

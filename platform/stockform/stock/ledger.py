@@ -18,7 +18,7 @@ from . import faults
 from .columns import bucket_column, stock_tables
 from .costing import value_moves
 from .errors import InsufficientStock, InvalidMovement, Shortage
-from .tables import Movement, Sku, Warehouse
+from .tables import Movement, Sku, Warehouse, table_of
 from .units import qty_decimal
 
 OUTSIDE = "outside"
@@ -85,7 +85,7 @@ def post(
         for m, cost in zip(moves, costs, strict=True)
     ]
     if rows:
-        connection.execute(Movement.__table__.insert(), rows)
+        connection.execute(table_of(Movement).insert(), rows)
     return posting_id
 
 

@@ -23,7 +23,7 @@ from .columns import bucket_column, field_column, stock_tables
 from .errors import InsufficientStock, InvalidMovement, LockStateError, Shortage, UnknownItem
 from .ledger import Move, Place, codes, post
 from .quantities import evaluate
-from .tables import Batch, Lock, LockPart
+from .tables import Batch, Lock, LockPart, table_of
 from .units import qty_decimal
 
 ACTIVE = "active"
@@ -158,7 +158,7 @@ def _lockable(
         return qty
     if not rule.partial:
         return 0
-    step = 10 ** (3 - int(sku["precision"]))
+    step: int = 10 ** (3 - int(sku["precision"]))
     low, high = 0, qty // step  # in steps of the SKU's precision
     while low < high:
         mid = (low + high + 1) // 2
@@ -166,7 +166,7 @@ def _lockable(
             low = mid
         else:
             high = mid - 1
-    return low * step
+    return int(low * step)
 
 
 def _pick(
@@ -193,7 +193,7 @@ def _pick(
     batch_ids = [r["batch_id"] for r in candidates if r["batch_id"]]
     info: dict[int, tuple[date | None, datetime]] = {}
     if batch_ids:
-        table = Batch.__table__
+        table = table_of(Batch)
         info = {
             b.id: (b.expiry, b.received_at)
             for b in connection.execute(
@@ -267,7 +267,8 @@ def _record(
     expires_at = None if request.never_expires or expires_in is None else now + expires_in
     lock_id = int(
         connection.execute(
-            Lock.__table__.insert()
+            table_of(Lock)
+            .insert()
             .values(
                 rule=rule.name,
                 sku_id=request.sku_id,
@@ -285,11 +286,11 @@ def _record(
                 created_at=now,
                 user=user,
             )
-            .returning(Lock.__table__.c.id)
+            .returning(table_of(Lock).c.id)
         ).scalar_one()
     )
     connection.execute(
-        LockPart.__table__.insert(),
+        table_of(LockPart).insert(),
         [{"lock_id": lock_id, "batch_id": b, "open_qty": q} for b, q in picks],
     )
     moves = [
@@ -325,7 +326,7 @@ def _move(
 
 
 def _load(connection: Connection, lock_id: int, *, for_update: bool = True) -> Any:
-    table = Lock.__table__
+    table = table_of(Lock)
     query = select(table).where(table.c.id == lock_id)
     if for_update and connection.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -336,7 +337,7 @@ def _load(connection: Connection, lock_id: int, *, for_update: bool = True) -> A
 
 
 def _parts(connection: Connection, lock_id: int) -> list[tuple[int, int]]:
-    table = LockPart.__table__
+    table = table_of(LockPart)
     return [
         (r.batch_id, r.open_qty)
         for r in connection.execute(
@@ -369,7 +370,7 @@ def _close(
             f"{qty_decimal(qty)} from it"
         )
     moves, left = [], qty
-    parts_table = LockPart.__table__
+    parts_table = table_of(LockPart)
     for batch_id, open_qty in _parts(connection, lock_id):
         if left == 0:
             break
@@ -382,7 +383,7 @@ def _close(
             .values(open_qty=open_qty - take)
         )
     remaining = lock.open_qty - qty
-    table = Lock.__table__
+    table = table_of(Lock)
     connection.execute(
         update(table)
         .where(table.c.id == lock_id)
@@ -437,7 +438,7 @@ def keep(connection: Connection, lock_id: int) -> LockResult:
     lock = _load(connection, lock_id)
     if lock.status != ACTIVE:
         raise LockStateError(f"lock {lock_id} is {lock.status}, not active")
-    table = Lock.__table__
+    table = table_of(Lock)
     connection.execute(update(table).where(table.c.id == lock_id).values(expires_at=None))
     return LockResult(lock_id, lock.open_qty, ACTIVE, None)
 
@@ -452,7 +453,7 @@ def release_expired(
     limit: int | None = None,
 ) -> int:
     """Release locks whose time is up (for the given rows, or all); returns how many."""
-    table = Lock.__table__
+    table = table_of(Lock)
     query = select(table.c.id).where(
         table.c.status == ACTIVE, table.c.expires_at.is_not(None), table.c.expires_at <= now
     )
@@ -482,7 +483,7 @@ def locks_of(
     active_only: bool = True,
 ) -> list[Any]:
     """The locks of a document (or of an outside reference), oldest first."""
-    table = Lock.__table__
+    table = table_of(Lock)
     query = select(table).order_by(table.c.id)
     if document_form is not None:
         query = query.where(

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from ..spec.expressions import (
     FUNCTIONS,
@@ -25,7 +26,7 @@ from ..spec.scopes import sku_record, stock_scope
 from ..spec.types import BOOL
 from .columns import bucket_column, field_column, field_storage, stock_tables
 from .quantities import quantity_terms
-from .tables import Batch, Warehouse
+from .tables import Batch, Warehouse, table_of
 from .units import QTY_SCALE
 
 Level = Literal["warehouse", "batch", "total"]
@@ -72,8 +73,9 @@ def query_stock(
     """One page of stock rows and the number of rows matching in all."""
     tables = stock_tables(template)
     balance, sku_table = tables.balance, tables.sku
-    warehouse_table = Warehouse.__table__
+    warehouse_table = table_of(Warehouse)
     buckets = list(template.stock.buckets)
+    source: FromClause
     if level == "total":
         source = (
             select(
@@ -121,7 +123,7 @@ def query_stock(
             warehouse_table, warehouse_table.c.id == source.c.warehouse_id
         )
         if level == "batch":
-            batch = Batch.__table__
+            batch = table_of(Batch)
             query = (
                 query.add_columns(batch.c.code.label("batch_code"))
                 .join(batch, batch.c.id == source.c.batch_id)

@@ -17,6 +17,7 @@ from ..spec.model import Template
 from . import catalog, locks, query, verify
 from .ledger import Move, Place, post
 from .locks import LockRequest, LockResult
+from .query import StockPage, StockRow
 from .tables import Sku
 from .units import to_money, to_qty
 
@@ -185,14 +186,14 @@ class Stock:
         return None if qty is None else to_qty(qty)
 
     # -- reading
-    def query(self, **kwargs: Any) -> query.StockPage:
+    def query(self, **kwargs: Any) -> StockPage:
         with self.engine.connect() as connection:
             return query.query_stock(connection, self.template, **kwargs)
 
-    def row(self, sku: str, warehouse: str) -> query.StockRow:
+    def row(self, sku: str, warehouse: str) -> StockRow:
         page = self.query(sku=sku, warehouse=warehouse)
         if not page.items:
-            return query.StockRow(
+            return StockRow(
                 sku, warehouse, None, dict.fromkeys(self.template.stock.buckets, Decimal(0)), {}
             )
         return page.items[0]
@@ -206,6 +207,6 @@ class Stock:
             return verify.repair(connection, self.template, user)
 
 
-def figures(row: query.StockRow) -> Mapping[str, Decimal | None]:
+def figures(row: StockRow) -> Mapping[str, Decimal | None]:
     """Buckets and quantities of a row in one map, for display and tests."""
     return {**row.buckets, **row.quantities}

@@ -7,6 +7,7 @@ the template and are added by `columns.py` when a template is applied.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -200,3 +202,8 @@ class ColumnRecord(Base):
     column_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     scale: Mapped[int] = mapped_column(Integer, default=1)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, typed as one (hot paths use Core statements)."""
+    return cast(Table, model.__table__)

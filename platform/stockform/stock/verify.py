@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select, update
 from ..spec.model import Template
 from .columns import bucket_column, stock_tables
 from .ledger import _insert_balance
-from .tables import Event, Movement
+from .tables import Event, Movement, table_of
 
 Key = tuple[int, int, int]
 
@@ -37,7 +37,7 @@ class Drift:
 
 def replay(connection: Connection) -> dict[Key, dict[str, int]]:
     """Balances as the ledger alone says they are; batch 0 holds each SKU's warehouse total."""
-    table = Movement.__table__
+    table = table_of(Movement)
     result: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for warehouse, bucket, sign in (
         (table.c.to_warehouse_id, table.c.to_bucket, 1),
@@ -94,7 +94,7 @@ def repair(connection: Connection, template: Template, user: str | None = None) 
         )
     if drifts:
         connection.execute(
-            Event.__table__.insert(),
+            table_of(Event).insert(),
             {
                 "kind": "balances_repaired",
                 "at": datetime.now(UTC),

@@ -9,13 +9,19 @@ bp = Blueprint("web", __name__, template_folder="templates")
 
 @bp.get("/")
 def index() -> str:
-    template = current_app.extensions["stockform.template"]
-    return render_template("index.html", template=template)
+    runtime = current_app.extensions["stockform.runtime"]
+    return render_template("index.html", template=runtime.template)
 
 
 @bp.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> tuple[dict[str, str], int]:
+    runtime = current_app.extensions["stockform.runtime"]
+    try:
+        with runtime.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+        return {"status": "database unavailable"}, 503
+    return {"status": "ok"}, 200
 
 
 def init_app(app: Flask) -> None:
