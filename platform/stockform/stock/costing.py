@@ -84,6 +84,7 @@ def value_moves(
     costs: list[int | None] = []
     for move, (out_wh, in_wh) in zip(moves, crossing, strict=True):
         cost: int | None = None
+        out_value: int | None = None
         if out_wh is not None:
             key = (move.sku_id, out_wh)
             out_value = (
@@ -99,7 +100,9 @@ def value_moves(
             if cost is None:
                 cost = move.unit_cost if move.unit_cost is not None else books.average(key) or 0
             books.rows[key][0] += move.qty
-            books.rows[key][1] += value_of(move.qty, cost)
+            # A transfer carries exactly the value that left the other warehouse: re-deriving
+            # it from the rounded unit cost would create or destroy value.
+            books.rows[key][1] += out_value if out_value is not None else value_of(move.qty, cost)
             if fifo:
                 connection.execute(
                     table_of(CostLayer).insert(),

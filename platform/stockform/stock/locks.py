@@ -464,13 +464,21 @@ def release_expired(
         query = query.limit(limit)
         if connection.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-    expired = list(connection.execute(query).scalars())
-    for lock_id in expired:
+    closed = 0
+    for lock_id in connection.execute(query).scalars().all():
         lock = _load(connection, lock_id)
+        # Another transaction may have released, kept or expired it while we waited for its
+        # row: re-read under the row lock and leave it alone unless it is still due.
+        expires_at = lock.expires_at
+        if expires_at is not None and expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+        if lock.status != ACTIVE or expires_at is None or expires_at > now:
+            continue
         _close(
             connection, template, lock_id, None, lock.from_bucket, "expire", "expired", None, now
         )
-    return len(expired)
+        closed += 1
+    return closed
 
 
 def locks_of(

@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
+from ..db import READ_ONLY
 from ..spec.model import Template
 from . import catalog, locks, query, verify
 from .ledger import Move, Place, post
@@ -32,6 +33,10 @@ class Stock:
         self.template = template
         self.version_id = version_id
 
+    def _read(self) -> Connection:
+        """A read-only connection: on SQLite it does not take the write lock."""
+        return self.engine.connect().execution_options(**READ_ONLY)
+
     # -- catalogue
     def create_sku(self, **values: Any) -> int:
         with self.engine.begin() as connection:
@@ -39,7 +44,7 @@ class Stock:
 
     def ids(self, sku: str, warehouse: str) -> tuple[int, int, int]:
         """SKU id, warehouse id and the SKU's precision."""
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             sku_id = catalog.sku_id(connection, sku)
             precision = connection.execute(
                 select(Sku.precision).where(Sku.id == sku_id)
@@ -187,7 +192,7 @@ class Stock:
 
     # -- reading
     def query(self, **kwargs: Any) -> StockPage:
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             return query.query_stock(connection, self.template, **kwargs)
 
     def row(self, sku: str, warehouse: str) -> StockRow:
@@ -199,7 +204,7 @@ class Stock:
         return page.items[0]
 
     def drift(self) -> list[verify.Drift]:
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             return verify.find_drift(connection, self.template)
 
     def repair(self, user: str | None = None) -> list[verify.Drift]:

@@ -1,0 +1,1 @@
+"""Documents, workflows, approvals, users and the audit trail (no Flask)."""

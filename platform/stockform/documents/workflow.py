@@ -1,0 +1,335 @@
+"""Take a workflow transition: who may, from which state, under which condition and quorum,
+with its stock effects in the same transaction as the state change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from ..spec.model import ALL, Effect, EffectKind, FormSpec, Template, Transition, WorkflowSpec
+from ..stock import catalog, locks
+from ..stock.errors import InsufficientStock, Shortage
+from ..stock.ledger import OUTSIDE, Move, Place, post
+from ..stock.locks import LockRequest
+from ..stock.query import query_stock
+from ..stock.tables import table_of
+from ..stock.units import to_money, to_qty
+from .errors import Forbidden, InvalidTransition
+from .tables import Approval
+from .users import Actor
+from .validate import run
+
+
+@dataclass
+class Loaded:
+    """A document as a transition sees it: ids, values and the expression environments."""
+
+    id: int
+    form: FormSpec
+    number: str
+    state: str
+    created_by: str
+    fields: dict[str, Any]
+    line_ids: list[int]
+    lines: list[dict[str, Any]]
+    header_env: dict[str, Any]
+    line_envs: list[dict[str, Any]]
+
+
+def may_take(transition: Transition, actor: Actor, template: Template, form: FormSpec) -> bool:
+    """Whether actor may take transition (admin always; else one of its roles)."""
+    if actor.is_admin:
+        return True
+    if transition.automatic:
+        return False
+    if transition.roles:
+        return bool(actor.roles & set(transition.roles))
+    return any(template.roles[r].may(form.id, "create") for r in actor.roles if r in template.roles)
+
+
+def check_transition(
+    connection: Connection,
+    template: Template,
+    workflow: WorkflowSpec,
+    doc: Loaded,
+    transition: Transition,
+    actor: Actor,
+    comment: str | None,
+) -> None:
+    """Raise InvalidTransition or Forbidden unless actor may take transition now."""
+    if doc.state not in transition.sources:
+        sources = ", ".join(transition.sources)
+        raise InvalidTransition(
+            f"'{transition.name}' cannot be taken in state '{doc.state}' (only from {sources})"
+        )
+    if not may_take(transition, actor, template, doc.form):
+        raise Forbidden(f"your roles may not take '{transition.name}'")
+    if transition.condition is not None and run(transition.condition, doc.header_env) is not True:
+        raise InvalidTransition(f"'{transition.name}' needs {transition.condition.source}")
+    if transition.comment == "required" and not (comment or "").strip():
+        raise InvalidTransition(f"'{transition.name}' needs a comment")
+    if transition.quorum > 1 and not transition.self_approval and actor.username == doc.created_by:
+        raise Forbidden("you created this document; someone else must approve it")
+
+
+def record_approval(
+    connection: Connection, doc: Loaded, transition: Transition, actor: Actor, now: datetime
+) -> int:
+    """Count actor's approval towards the quorum; returns the approvals so far."""
+    table = table_of(Approval)
+    current = select(table.c.user).where(
+        table.c.document_id == doc.id,
+        table.c.transition == transition.name,
+        table.c.state == doc.state,
+        table.c.spent.is_(False),
+    )
+    users = set(connection.execute(current).scalars())
+    if actor.username in users:
+        raise InvalidTransition(
+            f"you have already approved; {transition.quorum} different people must approve"
+        )
+    connection.execute(
+        table.insert().values(
+            document_id=doc.id,
+            transition=transition.name,
+            state=doc.state,
+            user=actor.username,
+            at=now,
+            spent=False,
+        )
+    )
+    return len(users) + 1
+
+
+def spend_approvals(connection: Connection, doc: Loaded, transition: Transition) -> None:
+    table = table_of(Approval)
+    connection.execute(
+        update(table)
+        .where(table.c.document_id == doc.id, table.c.transition == transition.name)
+        .values(spent=True)
+    )
+
+
+def run_effects(
+    connection: Connection,
+    template: Template,
+    doc: Loaded,
+    effects: tuple[Effect, ...],
+    actor: Actor,
+    now: datetime,
+    version_id: int,
+) -> dict[str, Any]:
+    """Run every effect; returns field changes made by `set` effects."""
+    changes: dict[str, Any] = {}
+    for effect in effects:
+        if effect.kind is EffectKind.LOCK:
+            _lock(connection, template, doc, effect, actor, now)
+        elif effect.kind in (EffectKind.KEEP, EffectKind.RELEASE, EffectKind.CONSUME):
+            _on_locks(connection, template, doc, effect, actor, now)
+        elif effect.kind is EffectKind.MOVE:
+            _move(connection, template, doc, effect, actor, now, version_id)
+        elif effect.kind is EffectKind.SET:
+            changes.update(_set(connection, template, doc, effect))
+    return changes
+
+
+def _line_value(expr: Any, env: Mapping[str, Any], fallback: str) -> Any:
+    if expr is not None:
+        return run(expr, env)
+    head, _, rest = fallback.partition(".")
+    value = env.get(head)
+    if rest:
+        value = value.get(rest) if isinstance(value, Mapping) else None
+    return value
+
+
+def _code(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        return str(value.get("code")) if value.get("code") is not None else None
+    return None if value is None else str(value)
+
+
+def _line_place(form: FormSpec, effect: Effect, env: Mapping[str, Any]) -> tuple[str, str, Any]:
+    sku = _code(_line_value(effect.sku, env, "line.sku"))
+    warehouse_default = "line.warehouse" if "warehouse" in form.lines else "warehouse"
+    warehouse = _code(_line_value(effect.warehouse, env, warehouse_default))
+    qty = _line_value(effect.qty, env, "line.qty")
+    if sku is None or warehouse is None:
+        raise InvalidTransition("a line has no SKU or no warehouse to take stock from")
+    return sku, warehouse, qty
+
+
+def _lock(
+    connection: Connection,
+    template: Template,
+    doc: Loaded,
+    effect: Effect,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    requests = []
+    for line_id, env in zip(doc.line_ids, doc.line_envs, strict=True):
+        sku, warehouse, qty = _line_place(doc.form, effect, env)
+        if not qty:
+            continue
+        sku_id = catalog.sku_id(connection, sku)
+        precision = (
+            int(env.get("sku", {}).get("precision") or 0)
+            if isinstance(env.get("sku"), Mapping)
+            else 0
+        )
+        requests.append(
+            LockRequest(
+                sku_id,
+                catalog.warehouse_id(connection, warehouse),
+                to_qty(qty, precision),
+                rule=effect.rule,
+                document_form=doc.form.id,
+                document_id=doc.id,
+                line_id=line_id,
+                expires_in=effect.expires_after,
+            )
+        )
+    try:
+        locks.acquire(connection, template, requests, user=actor.username, now=now)
+    except InsufficientStock as exc:
+        raise InsufficientStock([_numbered(s, doc) for s in exc.shortages]) from None
+
+
+def _numbered(shortage: Shortage, doc: Loaded) -> Shortage:
+    """The shortage with the line's number (1-based) in place of its id."""
+    number = doc.line_ids.index(shortage.line_id) + 1 if shortage.line_id in doc.line_ids else None
+    return Shortage(
+        shortage.sku,
+        shortage.warehouse,
+        shortage.bucket,
+        shortage.requested,
+        shortage.available,
+        number,
+    )
+
+
+def _on_locks(
+    connection: Connection,
+    template: Template,
+    doc: Loaded,
+    effect: Effect,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    for lock in locks.locks_of(
+        connection, document_form=doc.form.id, document_id=doc.id, rule=effect.rule
+    ):
+        if effect.kind is EffectKind.KEEP:
+            locks.keep(connection, lock.id)
+        elif effect.kind is EffectKind.RELEASE:
+            locks.release(connection, template, lock.id, user=actor.username, now=now)
+        else:
+            locks.consume(connection, template, lock.id, user=actor.username, now=now)
+
+
+def _move(
+    connection: Connection,
+    template: Template,
+    doc: Loaded,
+    effect: Effect,
+    actor: Actor,
+    now: datetime,
+    version_id: int,
+) -> None:
+    moves = []
+    kind = effect.movement_kind or (
+        "receipt"
+        if effect.from_bucket == OUTSIDE
+        else "transfer"
+        if effect.to_warehouse is not None
+        else "adjustment"
+    )
+    for line_id, env in zip(doc.line_ids, doc.line_envs, strict=True):
+        sku, warehouse, qty = _line_place(doc.form, effect, env)
+        if not qty:
+            continue
+        target_wh = _code(run(effect.to_warehouse, env)) if effect.to_warehouse else warehouse
+        sku_record = env.get("sku") if isinstance(env.get("sku"), Mapping) else {}
+        precision = int((sku_record or {}).get("precision") or 0)
+        cost = run(effect.unit_cost, env) if effect.unit_cost is not None else env.get("unit_cost")
+        batch = (
+            _code(run(effect.batch, env))
+            if effect.batch is not None
+            else _code(env.get("batch"))
+            if "batch" in doc.form.lines
+            else None
+        )
+        sku_id = catalog.sku_id(connection, sku)
+        batch_id = (
+            catalog.ensure_batch(connection, sku_id, batch, env.get("expiry")) if batch else 0
+        )
+        source = (
+            None
+            if effect.from_bucket == OUTSIDE
+            else Place(catalog.warehouse_id(connection, warehouse), str(effect.from_bucket))
+        )
+        target = (
+            None
+            if effect.to_bucket == OUTSIDE
+            else Place(
+                catalog.warehouse_id(connection, target_wh or warehouse), str(effect.to_bucket)
+            )
+        )
+        moves.append(
+            Move(
+                sku_id,
+                to_qty(qty, precision),
+                source,
+                target,
+                batch_id=batch_id,
+                kind=kind,
+                unit_cost=None if cost is None else to_money(cost),
+                document_form=doc.form.id,
+                document_id=doc.id,
+                line_id=line_id,
+            )
+        )
+    if moves:
+        try:
+            post(
+                connection,
+                template,
+                moves,
+                user=actor.username,
+                now=now,
+                template_version=version_id,
+            )
+        except InsufficientStock as exc:
+            raise InsufficientStock([_numbered(s, doc) for s in exc.shortages]) from None
+
+
+def _set(connection: Connection, template: Template, doc: Loaded, effect: Effect) -> dict[str, Any]:
+    assert effect.field is not None and effect.value is not None
+    if not effect.field.startswith("line."):
+        value = run(effect.value, doc.header_env)
+        doc.fields[effect.field] = value
+        return {effect.field: value}
+    name = effect.field[5:]
+    for values, env in zip(doc.lines, doc.line_envs, strict=True):
+        sku, warehouse, _qty = _line_place(doc.form, effect, env)
+        page = query_stock(connection, template, sku=sku, warehouse=warehouse)
+        figures = (
+            {**page.items[0].buckets, **page.items[0].quantities}
+            if page.items
+            else dict.fromkeys([*template.stock.buckets, *template.stock.quantities], 0)
+        )
+        values[name] = run(effect.value, {**env, "stock": figures})
+    return {effect.field: "per line"}
+
+
+def editable(workflow: WorkflowSpec | None, state: str) -> tuple[str, ...] | str:
+    """The fields a document in state may still change ("all" or a tuple of names)."""
+    if workflow is None:
+        return ALL
+    spec = workflow.states.get(state)
+    return ALL if spec is None and state == workflow.initial else (spec.editable if spec else ())
