@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import click
 
 from . import migrate
+from .api.tokens import create_token, list_tokens, revoke_token
 from .database import Runtime, load_version, prepare
 from .db import make_engine
+from .documents.users import UserError, add_user
 from .settings import SETTINGS, SettingsError, load_settings
 from .spec.issues import TemplateIssue
 from .spec.template import check_template
@@ -237,6 +240,85 @@ def sweep(database_url: str | None) -> None:
     runtime = _runtime(database_url)
     released = Stock(runtime.engine, runtime.template, runtime.version_id).sweep()
     click.echo(f"released {released} expired lock{'s' if released != 1 else ''}")
+
+
+@main.group()
+def user() -> None:
+    """Users and their roles."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="A role of the template, or admin (repeat for several).",
+)
+@click.option("--password", help="Default: a random one, printed once.")
+@db_option
+def user_add(
+    name: str, roles: tuple[str, ...], password: str | None, database_url: str | None
+) -> None:
+    """Create user NAME with one or more roles."""
+    runtime = _runtime(database_url)
+    chosen = password or secrets.token_urlsafe(12)
+    try:
+        with runtime.engine.begin() as connection:
+            add_user(connection, runtime.template, name, list(roles), chosen)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created user {name} with roles {', '.join(sorted(set(roles)))}")
+    if password is None:
+        click.echo(f"password: {chosen}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens: create, list, revoke."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", help="What the token is for, e.g. shop-front.")
+@db_option
+def token_create(username: str, name: str | None, database_url: str | None) -> None:
+    """Create a token acting as USERNAME; the token is printed alone on the last line."""
+    runtime = _runtime(database_url)
+    try:
+        with runtime.engine.begin() as connection:
+            created = create_token(connection, username, name)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"token for {username} (shown once; only its hash is stored):")
+    click.echo(created)
+
+
+@token.command("list")
+@click.argument("username", required=False)
+@db_option
+def token_list(username: str | None, database_url: str | None) -> None:
+    """List tokens (all, or USERNAME's) without revealing them."""
+    runtime = _runtime(database_url)
+    with runtime.engine.connect() as connection:
+        for info in list_tokens(connection, username):
+            state = "revoked" if info.revoked_at else "active"
+            click.echo(
+                f"{info.id:>5}  {info.username:<16} {info.prefix}…  {state:<8} {info.name or ''}"
+            )
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@db_option
+def token_revoke(token_id: int, database_url: str | None) -> None:
+    """Revoke token TOKEN_ID (see `stockform token list`)."""
+    runtime = _runtime(database_url)
+    with runtime.engine.begin() as connection:
+        if not revoke_token(connection, token_id):
+            raise click.ClickException(f"no active token {token_id}")
+    click.echo(f"revoked token {token_id}")
 
 
 def settings_table() -> str:

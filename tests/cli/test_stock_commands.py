@@ -26,7 +26,7 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_db_upgrade_creates_the_tables(runner: CliRunner, url: str) -> None:
     result = runner.invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "database is at revision 0002" in result.output
+    assert "database is at revision 0003" in result.output
 
 
 def test_apply_then_apply_again(runner: CliRunner, url: str) -> None:
@@ -104,3 +104,30 @@ def test_sweep_releases_expired_locks(runner: CliRunner, url: str) -> None:
     result = runner.invoke(main, ["sweep"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "released 1 expired lock"
+
+
+def test_users_and_tokens(runner: CliRunner, url: str) -> None:
+    assert runner.invoke(main, ["apply", str(STARTERS / "minimal")]).exit_code == 0
+    refused = runner.invoke(main, ["user", "add", "ann", "--role", "sale"])
+    assert refused.exit_code == 1
+    assert "unknown role 'sale' (did you mean 'sales'?)" in refused.output
+    added = runner.invoke(main, ["user", "add", "ann", "--role", "sales"])
+    assert added.exit_code == 0 and "password: " in added.output
+    assert "exists already" in runner.invoke(main, ["user", "add", "ann", "--role", "sales"]).output
+    created = runner.invoke(main, ["token", "create", "ann", "--name", "shop"])
+    token = created.output.strip().splitlines()[-1]
+    assert token.startswith("sf_") and len(token) > 40
+    from stockform.api.tokens import check_token
+    from stockform.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        actor = check_token(connection, token)
+    assert actor is not None and actor.username == "ann" and actor.roles == {"sales"}
+    listed = runner.invoke(main, ["token", "list"]).output
+    assert token[:10] in listed and token not in listed and "active" in listed
+    assert runner.invoke(main, ["token", "revoke", "1"]).exit_code == 0
+    with engine.connect() as connection:
+        assert check_token(connection, token) is None
+    assert "no active token 1" in runner.invoke(main, ["token", "revoke", "1"]).output
+    engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from stockform.api import tables as api_tables  # noqa: F401 - registers them
 from stockform.documents import tables as document_tables  # noqa: F401 - registers them
 from stockform.stock.tables import Base
 

@@ -1,0 +1,100 @@
+"""Create, check, list and revoke API tokens (no Flask)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select, update
+
+from ..documents.tables import User
+from ..documents.users import Actor, UserError
+from ..stock.tables import table_of
+from .tables import ApiToken
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    username: str
+    name: str | None
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(connection: Connection, username: str, name: str | None = None) -> str:
+    """A new token for username; only its hash is kept, so this is the one chance to see it."""
+    users = table_of(User)
+    user_id = connection.execute(
+        select(users.c.id).where(users.c.username == username, users.c.active.is_(True))
+    ).scalar()
+    if user_id is None:
+        raise UserError(f"no active user '{username}'")
+    token = "sf_" + secrets.token_urlsafe(32)
+    connection.execute(
+        table_of(ApiToken)
+        .insert()
+        .values(
+            user_id=user_id,
+            name=name,
+            prefix=token[:10],
+            token_hash=_digest(token),
+            created_at=datetime.now(UTC),
+        )
+    )
+    return token
+
+
+def check_token(connection: Connection, token: str) -> Actor | None:
+    """The actor a token acts for, or None when it is unknown or revoked."""
+    tokens, users = table_of(ApiToken), table_of(User)
+    row = connection.execute(
+        select(tokens.c.id, users.c.username, users.c.roles)
+        .join(users, users.c.id == tokens.c.user_id)
+        .where(
+            tokens.c.token_hash == _digest(token),
+            tokens.c.revoked_at.is_(None),
+            users.c.active.is_(True),
+        )
+    ).first()
+    if row is None:
+        return None
+    return Actor(row.username, frozenset(row.roles))
+
+
+def list_tokens(connection: Connection, username: str | None = None) -> list[TokenInfo]:
+    tokens, users = table_of(ApiToken), table_of(User)
+    query = (
+        select(
+            tokens.c.id,
+            users.c.username,
+            tokens.c.name,
+            tokens.c.prefix,
+            tokens.c.created_at,
+            tokens.c.last_used_at,
+            tokens.c.revoked_at,
+        )
+        .join(users, users.c.id == tokens.c.user_id)
+        .order_by(tokens.c.id)
+    )
+    if username is not None:
+        query = query.where(users.c.username == username)
+    return [TokenInfo(*row) for row in connection.execute(query)]
+
+
+def revoke_token(connection: Connection, token_id: int) -> bool:
+    tokens = table_of(ApiToken)
+    result = connection.execute(
+        update(tokens)
+        .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return bool(result.rowcount)
