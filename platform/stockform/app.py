@@ -34,6 +34,8 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         runtime.refresh()
 
     from . import web
+    from .api import routes as api
 
     web.init_app(app)
+    api.init_app(app)
     return app
