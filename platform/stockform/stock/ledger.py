@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..spec.model import Template
@@ -93,40 +93,120 @@ def apply_deltas(
     connection: Connection, template: Template, deltas: dict[BalanceKey, dict[str, int]]
 ) -> None:
     """Change balances by deltas, in a fixed row order so concurrent postings cannot deadlock."""
-    tables = stock_tables(template)
-    balance = tables.balance
-    buckets = template.stock.buckets
+    balance = stock_tables(template).balance
     shortages: list[Shortage] = []
     for key in sorted(deltas):
         changes = {b: d for b, d in deltas[key].items() if d}
         if not changes:
             continue
         sku_id, warehouse_id, batch_id = key
+        statement = _delta_statement(template, changes)
+        params = {
+            "sku": sku_id,
+            "wh": warehouse_id,
+            "batch": batch_id,
+            **{f"d_{b}": d for b, d in changes.items()},
+        }
+        if connection.execute(statement, params).rowcount:
+            continue
         where = [
             balance.c.sku_id == sku_id,
             balance.c.warehouse_id == warehouse_id,
             balance.c.batch_id == batch_id,
         ]
-        guard = [
-            balance.c[bucket_column(b)] + d >= 0
-            for b, d in changes.items()
-            if d < 0 and not buckets[b].allow_negative
-        ]
-        statement = (
-            update(balance)
-            .where(*where, *guard)
-            .values({bucket_column(b): balance.c[bucket_column(b)] + d for b, d in changes.items()})
-        )
-        if connection.execute(statement).rowcount:
-            continue
         exists = connection.execute(select(balance.c.id).where(*where)).first()
-        if exists is None and not guard:
+        guarded = any(
+            d < 0 and not template.stock.buckets[b].allow_negative for b, d in changes.items()
+        )
+        if exists is None and not guarded:
             _insert_balance(connection, template, key)
-            connection.execute(statement)
+            connection.execute(statement, params)
             continue
         shortages.extend(_shortages(connection, template, key, changes))
     if shortages:
         raise InsufficientStock(shortages)
+
+
+_STATEMENTS: dict[tuple[str, tuple[tuple[str, bool], ...]], Any] = {}
+
+
+def _delta_statement(template: Template, changes: dict[str, int]) -> Any:
+    """UPDATE adding a delta per bucket, refusing to take a guarded bucket below zero.
+
+    Built once per template and shape of change (which buckets, in which direction), with
+    bound parameters: building SQLAlchemy statements costs more than running them.
+    """
+    shape = tuple(sorted((b, d < 0) for b, d in changes.items()))
+    key = (template.fingerprint, shape)
+    if key not in _STATEMENTS:
+        balance = stock_tables(template).balance
+        guard = [
+            balance.c[bucket_column(b)] + bindparam(f"d_{b}") >= 0
+            for b, negative in shape
+            if negative and not template.stock.buckets[b].allow_negative
+        ]
+        _STATEMENTS[key] = (
+            update(balance)
+            .where(
+                balance.c.sku_id == bindparam("sku"),
+                balance.c.warehouse_id == bindparam("wh"),
+                balance.c.batch_id == bindparam("batch"),
+                *guard,
+            )
+            .values(
+                {
+                    bucket_column(b): balance.c[bucket_column(b)] + bindparam(f"d_{b}")
+                    for b, _ in shape
+                }
+            )
+        )
+    return _STATEMENTS[key]
+
+
+_CHECKED: dict[tuple[str, tuple[tuple[str, bool], ...], str], Any] = {}
+
+
+def post_checked(
+    connection: Connection,
+    template: Template,
+    move: Move,
+    check: Callable[[], Any],
+    check_key: str,
+    owner: Callable[[], int | None],
+    *,
+    user: str | None = None,
+    now: datetime | None = None,
+    template_version: int | None = None,
+) -> str | None:
+    """Post one move between two buckets of a warehouse (no batch) only if the SQL condition
+    `check()` holds on the balance row before the change; None, writing nothing, if not.
+
+    The check and the change are one conditional UPDATE: the lock path's single round trip.
+    `owner()` runs after the change and gives the lock id the movement records.
+    """
+    assert move.source is not None and move.target is not None and move.batch_id == 0
+    assert move.source.warehouse_id == move.target.warehouse_id
+    now = now or datetime.now(UTC)
+    _validate(template, [move])
+    changes = {move.source.bucket: -move.qty, move.target.bucket: move.qty}
+    shape = tuple(sorted((b, d < 0) for b, d in changes.items()))
+    key = (template.fingerprint, shape, check_key)
+    if key not in _CHECKED:
+        _CHECKED[key] = _delta_statement(template, changes).where(check())
+    params = {
+        "sku": move.sku_id,
+        "wh": move.source.warehouse_id,
+        "batch": 0,
+        "qty": move.qty,
+        **{f"d_{b}": d for b, d in changes.items()},
+    }
+    if not connection.execute(_CHECKED[key], params).rowcount:
+        return None
+    faults.point("ledger.before_movements")
+    posting_id = uuid.uuid4().hex
+    row = _row(replace(move, lock_id=owner()), None, posting_id, user, now, template_version)
+    connection.execute(table_of(Movement).insert(), [row])
+    return posting_id
 
 
 def _insert_balance(connection: Connection, template: Template, key: BalanceKey) -> None:

@@ -14,17 +14,17 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import BigInteger, Connection, and_, bindparam, false, select, update
 
-from ..spec.expressions import Expression, compile_python
+from ..spec.expressions import Expression, SqlTerm, compile_python, compile_sql
 from ..spec.model import LockRule, Template
 from .catalog import load_field
-from .columns import bucket_column, field_column, stock_tables
+from .columns import bucket_column, field_column, field_storage, stock_tables
 from .errors import InsufficientStock, InvalidMovement, LockStateError, Shortage, UnknownItem
-from .ledger import Move, Place, codes, post
-from .quantities import evaluate
+from .ledger import Move, Place, codes, post, post_checked
+from .quantities import evaluate, quantity_terms
 from .tables import Batch, Lock, LockPart, table_of
-from .units import qty_decimal
+from .units import QTY_SCALE, qty_decimal
 
 ACTIVE = "active"
 
@@ -90,6 +90,11 @@ def acquire(
     for index in order:
         request = requests[index]
         rule = rule_for(template, request.rule)
+        if request.batch_id is None:
+            fast = _fast_lock(connection, template, rule, request, user, now)
+            if fast is not None:
+                results[index] = fast
+                continue
         rows = _locked_rows(connection, template, request.sku_id, request.warehouse_id)
         total = rows[0] if rows and rows[0]["batch_id"] == 0 else {}
         sums = {b: int(total.get(bucket_column(b), 0)) for b in template.stock.buckets}
@@ -289,10 +294,11 @@ def _record(
             .returning(table_of(Lock).c.id)
         ).scalar_one()
     )
-    connection.execute(
-        table_of(LockPart).insert(),
-        [{"lock_id": lock_id, "batch_id": b, "open_qty": q} for b, q in picks],
-    )
+    if picks != [(0, qty)]:  # a lock without batches needs no parts: it is all batch 0
+        connection.execute(
+            table_of(LockPart).insert(),
+            [{"lock_id": lock_id, "batch_id": b, "open_qty": q} for b, q in picks],
+        )
     moves = [
         _move(request, lock_id, b, q, rule.from_bucket, rule.to_bucket, "lock") for b, q in picks
     ]
@@ -358,9 +364,10 @@ def _close(
     status: str,
     user: str | None,
     now: datetime,
+    lock: Any = None,
 ) -> LockResult:
     """Move qty (default: all that is open) out of the lock: back (release) or out (consume)."""
-    lock = _load(connection, lock_id)
+    lock = lock if lock is not None else _load(connection, lock_id)
     if lock.status != ACTIVE:
         raise LockStateError(f"lock {lock_id} is {lock.status}, not active")
     qty = lock.open_qty if qty is None else qty
@@ -370,27 +377,130 @@ def _close(
             f"{qty_decimal(qty)} from it"
         )
     moves, left = [], qty
-    parts_table = table_of(LockPart)
-    for batch_id, open_qty in _parts(connection, lock_id):
+    parts = _parts(connection, lock_id)
+    for batch_id, open_qty in parts or [(0, lock.open_qty)]:
         if left == 0:
             break
         take = min(left, open_qty)
         left -= take
         moves.append(_move(lock, lock_id, batch_id, take, lock.to_bucket, target, kind))
-        connection.execute(
-            update(parts_table)
-            .where(parts_table.c.lock_id == lock_id, parts_table.c.batch_id == batch_id)
-            .values(open_qty=open_qty - take)
-        )
+        if parts:
+            connection.execute(
+                _PART_UPDATE, {"lock": lock_id, "batch": batch_id, "open": open_qty - take}
+            )
     remaining = lock.open_qty - qty
-    table = table_of(Lock)
     connection.execute(
-        update(table)
-        .where(table.c.id == lock_id)
-        .values(open_qty=remaining, status=ACTIVE if remaining else status)
+        _LOCK_UPDATE,
+        {"lock": lock_id, "open": remaining, "status": ACTIVE if remaining else status},
     )
     post(connection, template, moves, user=user, now=now)
     return LockResult(lock_id, remaining, ACTIVE if remaining else status, lock.expires_at)
+
+
+_PART_UPDATE = (
+    update(table_of(LockPart))
+    .where(
+        table_of(LockPart).c.lock_id == bindparam("lock"),
+        table_of(LockPart).c.batch_id == bindparam("batch"),
+    )
+    .values(open_qty=bindparam("open"))
+)
+_LOCK_UPDATE = (
+    update(table_of(Lock))
+    .where(table_of(Lock).c.id == bindparam("lock"))
+    .values(open_qty=bindparam("open"), status=bindparam("status"))
+)
+_LOCK_INSERT = table_of(Lock).insert().returning(table_of(Lock).c.id)
+
+
+def _fast_lock(
+    connection: Connection,
+    template: Template,
+    rule: LockRule,
+    request: LockRequest,
+    user: str | None,
+    now: datetime,
+) -> LockResult | None:
+    """A lock of a SKU without batches as one conditional UPDATE; None to take the long way
+    (not enough stock, a partial rule, batches), which also explains a refusal."""
+    expires_in = request.expires_in if request.expires_in is not None else rule.expires_after
+    expires_at = None if request.never_expires or expires_in is None else now + expires_in
+    holder: list[int] = []
+
+    def owner() -> int:
+        lock_id = int(
+            connection.execute(
+                _LOCK_INSERT,
+                {
+                    "rule": rule.name,
+                    "sku_id": request.sku_id,
+                    "warehouse_id": request.warehouse_id,
+                    "from_bucket": rule.from_bucket,
+                    "to_bucket": rule.to_bucket,
+                    "qty": request.qty,
+                    "open_qty": request.qty,
+                    "status": ACTIVE,
+                    "expires_at": expires_at,
+                    "document_form": request.document_form,
+                    "document_id": request.document_id,
+                    "line_id": request.line_id,
+                    "reference": request.reference,
+                    "created_at": now,
+                    "user": user,
+                },
+            ).scalar_one()
+        )
+        holder.append(lock_id)
+        return lock_id
+
+    move = _move(request, 0, 0, request.qty, rule.from_bucket, rule.to_bucket, "lock")
+    posted = post_checked(
+        connection,
+        template,
+        move,
+        lambda: _check_sql(template, rule),
+        f"lock:{rule.name}",
+        owner,
+        user=user,
+        now=now,
+    )
+    if posted is None:
+        return None
+    return LockResult(holder[0], request.qty, ACTIVE, expires_at)
+
+
+def _check_sql(template: Template, rule: LockRule) -> Any:
+    """The rule's check as SQL over the balance row (qty bound as :qty), for SKUs without
+    batches only: the check and the change must happen in one statement."""
+    tables = stock_tables(template)
+    balance, sku = tables.balance, tables.sku
+    buckets = template.stock.buckets
+
+    def resolve(path: tuple[str, ...]) -> SqlTerm:
+        if len(path) == 1 and path[0] in buckets:
+            return SqlTerm(balance.c[bucket_column(path[0])], QTY_SCALE)
+        if path == ("qty",):
+            return SqlTerm(bindparam("qty", type_=BigInteger()), QTY_SCALE)
+        if path[0] == "sku" and len(path) == 2:
+            name = path[1]
+            if name in template.sku.fields:
+                column = sku.c[field_column(name)]
+                scale = field_storage(template.sku.fields[name].type).scale
+            else:
+                column, scale = sku.c[name], 1
+            value = select(column).where(sku.c.id == balance.c.sku_id).scalar_subquery()
+            return SqlTerm(value, scale)
+        raise LookupError(".".join(path))
+
+    terms = quantity_terms(template, resolve)
+
+    def resolve_all(path: tuple[str, ...]) -> SqlTerm:
+        return terms[path[0]] if len(path) == 1 and path[0] in terms else resolve(path)
+
+    without_batches = (
+        select(sku.c.batches).where(sku.c.id == balance.c.sku_id).scalar_subquery() == false()
+    )
+    return and_(compile_sql(rule.check, resolve_all).expr, without_batches)
 
 
 def release(
@@ -414,6 +524,7 @@ def release(
         "released",
         user,
         now or datetime.now(UTC),
+        lock,
     )
 
 
