@@ -98,7 +98,7 @@ def test_serve_prints_its_url_and_runs_the_app(
     def fake_run_simple(host: str, port: int, app: object, **kwargs: object) -> None:
         # Stand in for the blocking server, but prove the app it was given really serves.
         client = app.test_client()  # type: ignore[attr-defined]
-        started.update(host=host, port=port, status=client.get("/").status_code)
+        started.update(host=host, port=port, status=client.get("/healthz").status_code)
 
     monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
     monkeypatch.setenv("STOCKFORM_INSTANCE_PATH", str(tmp_path))

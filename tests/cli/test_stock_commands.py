@@ -81,7 +81,8 @@ def test_verify_reports_drift_and_repairs_it(runner: CliRunner, url: str) -> Non
     assert drifted.exit_code == 1
     assert "available: balance 1, ledger 5000" in drifted.output
     repaired = runner.invoke(main, ["verify", "--repair"])
-    assert repaired.exit_code == 0 and "repaired 1 drifted" in repaired.output
+    assert repaired.exit_code == 0 and "repaired 3 drifted" in repaired.output
+    assert "physical (computed): stored 5000, its formula gives 1" in repaired.output
     assert "ok: every balance" in runner.invoke(main, ["verify"]).output
 
 

@@ -21,6 +21,7 @@ from .columns import (
     field_storage,
     stock_tables,
 )
+from .materialize import quantity_column, recompute, scales
 from .tables import Balance, ColumnRecord, Event, Sku, TemplateVersion, Warehouse, table_of
 
 
@@ -65,6 +66,7 @@ def apply_template(
             raise TemplateRefused(reasons)
         added = _add_columns(connection, template)
         _sync_warehouses(connection, template)
+        recompute(connection, template)  # formulas or SKU field defaults may have changed
         now = datetime.now(UTC)
         version_id = connection.execute(
             table_of(TemplateVersion).insert().returning(table_of(TemplateVersion).c.id),
@@ -105,7 +107,7 @@ def _losses(connection: Connection, template: Template) -> list[str]:
     balance = Balance.__tablename__
     wanted = {bucket_column(b) for b in template.stock.buckets}
     for (table, column), _storage in recorded.items():
-        if table == balance and column not in wanted:
+        if table == balance and column.startswith("b_") and column not in wanted:
             held = connection.execute(
                 text(f"SELECT count(*) FROM {balance} WHERE {column} <> 0")  # noqa: S608
             ).scalar_one()
@@ -138,7 +140,7 @@ def _losses(connection: Connection, template: Template) -> list[str]:
     )
     for code in gone:
         stocked = _warehouse_holds_stock(
-            connection, code, [c for (t, c) in recorded if t == balance]
+            connection, code, [c for (t, c) in recorded if t == balance and c.startswith("b_")]
         )
         if stocked:
             reasons.append(
@@ -167,23 +169,30 @@ def _add_columns(connection: Connection, template: Template) -> list[str]:
         table: {c["name"] for c in inspector.get_columns(table)}
         for table in (Balance.__tablename__, Sku.__tablename__)
     }
-    wanted: list[tuple[str, str, Storage]] = [
-        (Balance.__tablename__, bucket_column(b), BUCKET_STORAGE) for b in template.stock.buckets
-    ] + [
-        (Sku.__tablename__, field_column(n), field_storage(f.type))
-        for n, f in template.sku.fields.items()
-    ]
+    wanted: list[tuple[str, str, Storage]] = (
+        [(Balance.__tablename__, bucket_column(b), BUCKET_STORAGE) for b in template.stock.buckets]
+        + [
+            (Balance.__tablename__, quantity_column(n), Storage("int", scale))
+            for n, scale in scales(template).items()
+        ]
+        + [
+            (Sku.__tablename__, field_column(n), field_storage(f.type))
+            for n, f in template.sku.fields.items()
+        ]
+    )
     added = []
     preparer = connection.dialect.identifier_preparer
     for table, column, storage in wanted:
         before = recorded.get((table, column))
         if before is not None and before != storage and column in existing[table]:
-            # Checked above: no SKU has a value, so the column can be replaced.
+            # Checked above: no SKU has a value (or it is a quantity, derived data that is
+            # recomputed below), so the column can be replaced.
             connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {preparer.quote(column)}"))
             existing[table].discard(column)
         if column not in existing[table]:
             sql_type = storage.sql_type().compile(dialect=connection.dialect)
-            default = " NOT NULL DEFAULT 0" if table == Balance.__tablename__ else ""
+            bucket = table == Balance.__tablename__ and column.startswith("b_")
+            default = " NOT NULL DEFAULT 0" if bucket else ""
             connection.execute(
                 text(f"ALTER TABLE {table} ADD COLUMN {preparer.quote(column)} {sql_type}{default}")
             )

@@ -13,6 +13,7 @@ from ..spec.fieldtypes import FIELD_TYPES, FieldValueError
 from ..spec.model import Template
 from .columns import field_column, field_storage, stock_tables
 from .errors import InvalidMovement, UnknownItem
+from .materialize import recompute
 from .tables import Batch, Sku, Warehouse, table_of
 
 BUILTIN_SKU_KEYS = ("code", "name", "unit", "precision", "barcode")
@@ -120,6 +121,7 @@ def create_sku(connection: Connection, template: Template, raw: Mapping[str, Any
             tables.balance.insert(),
             [{"sku_id": new_id, "warehouse_id": w, "batch_id": 0} for w in warehouses],
         )
+        recompute(connection, template, sku_id=new_id)
     return new_id
 
 

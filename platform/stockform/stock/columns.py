@@ -102,6 +102,9 @@ def _build(template: Template) -> StockTables:
         balance.append_column(
             Column(bucket_column(name), BigInteger, nullable=False, server_default="0")
         )
+    for name in template.stock.quantities:
+        # Derived from the buckets by materialize.py; nullable because a formula may be null.
+        balance.append_column(Column(f"q_{name}", BigInteger, nullable=True))
     sku = metadata.tables[Sku.__tablename__]
     for name, spec in template.sku.fields.items():
         storage = field_storage(spec.type)

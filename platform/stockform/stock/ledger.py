@@ -18,6 +18,7 @@ from . import faults
 from .columns import bucket_column, stock_tables
 from .costing import value_moves
 from .errors import InsufficientStock, InvalidMovement, Shortage
+from .materialize import assignments
 from .tables import Movement, Sku, Warehouse, table_of
 from .units import qty_decimal
 
@@ -155,8 +156,12 @@ def _delta_statement(template: Template, changes: dict[str, int]) -> Any:
             )
             .values(
                 {
-                    bucket_column(b): balance.c[bucket_column(b)] + bindparam(f"d_{b}")
-                    for b, _ in shape
+                    **{
+                        bucket_column(b): balance.c[bucket_column(b)] + bindparam(f"d_{b}")
+                        for b, _ in shape
+                    },
+                    # Computed quantities follow their buckets in the same statement.
+                    **assignments(template, {b: bindparam(f"d_{b}") for b, _ in shape}),
                 }
             )
         )

@@ -25,7 +25,7 @@ from ..spec.model import Template
 from ..spec.scopes import sku_record, stock_scope
 from ..spec.types import BOOL
 from .columns import bucket_column, field_column, field_storage, stock_tables
-from .quantities import quantity_terms
+from .materialize import quantity_column, scales
 from .tables import Batch, Warehouse, table_of
 from .units import QTY_SCALE
 
@@ -81,6 +81,11 @@ def query_stock(
             select(
                 balance.c.sku_id,
                 *[func.sum(balance.c[bucket_column(b)]).label(bucket_column(b)) for b in buckets],
+                # Across warehouses each quantity is the sum of the warehouses' own figures.
+                *[
+                    func.sum(balance.c[quantity_column(q)]).label(quantity_column(q))
+                    for q in template.stock.quantities
+                ],
             )
             .where(balance.c.batch_id == 0)
             .group_by(balance.c.sku_id)
@@ -106,7 +111,11 @@ def query_stock(
             return SqlTerm(warehouse_table.c[path[1] if len(path) == 2 else "code"])
         raise LookupError(".".join(path))
 
-    quantities = quantity_terms(template, resolve, functions)
+    # Quantities are kept on the balance row (see materialize.py): reading the column lets
+    # an index serve `order` and keeps lists fast at 100k SKUs.
+    quantities = {
+        n: SqlTerm(source.c[quantity_column(n)], scale) for n, scale in _scales(template).items()
+    }
 
     def resolve_all(path: tuple[str, ...]) -> SqlTerm:
         if len(path) == 1 and path[0] in quantities:
@@ -146,14 +155,20 @@ def query_stock(
             text, descending = part
             term = _compile("order", text, scope, resolve_all, functions, None)
             ordering.append(term.expr.desc() if descending else term.expr.asc())
-    ordering.append(sku_table.c.code.asc())
-    if level != "total":
-        ordering.append(warehouse_table.c.code.asc())
+    if ordering:
+        # Ties broken by the row's id, so an index on the ordered column (the stored
+        # quantities have one) can walk in order and stop after one page.
+        ordering.append(source.c.id.asc() if level != "total" else source.c.sku_id.asc())
+    else:
+        ordering.append(sku_table.c.code.asc())
+        if level != "total":
+            ordering.append(warehouse_table.c.code.asc())
     page, per_page = max(page, 1), min(max(per_page, 1), 1000)
-    query = query.add_columns(func.count().over().label("total_rows"))
-    query = query.order_by(*ordering).limit(per_page).offset((page - 1) * per_page)
-    rows = connection.execute(query).all()
-    total = rows[0].total_rows if rows else _count(connection, query)
+    paged = query.order_by(*ordering).limit(per_page).offset((page - 1) * per_page)
+    rows = connection.execute(paged).all()
+    # Counted on its own: a count over the page query's window would make the database
+    # evaluate and sort every matching row before it could return the first page.
+    total = _count(connection, query)
     items = [
         StockRow(
             sku=r.sku_code,
@@ -169,10 +184,19 @@ def query_stock(
     return StockPage(items, page, per_page, int(total))
 
 
+_SCALES: dict[str, dict[str, int]] = {}
+
+
+def _scales(template: Template) -> dict[str, int]:
+    if template.fingerprint not in _SCALES:
+        _SCALES[template.fingerprint] = scales(template)
+    return _SCALES[template.fingerprint]
+
+
 def _count(connection: Connection, query: Select[Any]) -> int:
-    # The page is empty (past the end): count the matching rows on their own.
-    counted = query.limit(None).offset(None).order_by(None).subquery()
-    return int(connection.execute(select(func.count()).select_from(counted)).scalar_one())
+    """How many rows the (unpaged) query matches."""
+    counted = query.with_only_columns(func.count(), maintain_column_froms=True)
+    return int(connection.execute(counted).scalar_one())
 
 
 def _compile(

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, func, select, update
 from ..spec.model import Template
 from .columns import bucket_column, stock_tables
 from .ledger import _insert_balance
+from .materialize import assignments, recompute
 from .tables import Event, Movement, table_of
 
 Key = tuple[int, int, int]
@@ -28,6 +29,11 @@ class Drift:
     replayed: int
 
     def __str__(self) -> str:
+        if self.bucket.endswith("(computed)"):
+            return (
+                f"sku {self.sku_id} warehouse {self.warehouse_id} batch {self.batch_id} "
+                f"{self.bucket}: stored {self.recorded}, its formula gives {self.replayed}"
+            )
         return (
             f"sku {self.sku_id} warehouse {self.warehouse_id} batch {self.batch_id} "
             f"{self.bucket}: balance {self.recorded}, ledger {self.replayed} "
@@ -73,7 +79,26 @@ def find_drift(connection: Connection, template: Template) -> list[Drift]:
     for key, sums in expected.items():
         if key not in seen:
             drifts.extend(Drift(*key, b, 0, v) for b, v in sums.items() if v and b in buckets)
+    drifts.extend(_stale_quantities(connection, template))
     return sorted(drifts, key=lambda d: (d.sku_id, d.warehouse_id, d.batch_id, d.bucket))
+
+
+def _stale_quantities(connection: Connection, template: Template) -> list[Drift]:
+    """Quantity columns that disagree with their formula over the row's buckets."""
+    balance = stock_tables(template).balance
+    found: list[Drift] = []
+    for column, expr in assignments(template).items():
+        rows = connection.execute(
+            select(
+                balance.c.sku_id,
+                balance.c.warehouse_id,
+                balance.c.batch_id,
+                balance.c[column],
+                expr,
+            ).where(balance.c[column].is_distinct_from(expr))
+        )
+        found.extend(Drift(r[0], r[1], r[2], f"{column[2:]} (computed)", r[3], r[4]) for r in rows)
+    return found
 
 
 def repair(connection: Connection, template: Template, user: str | None = None) -> list[Drift]:
@@ -81,6 +106,8 @@ def repair(connection: Connection, template: Template, user: str | None = None) 
     drifts = find_drift(connection, template)
     balance = stock_tables(template).balance
     for drift in drifts:
+        if drift.bucket.endswith("(computed)"):
+            continue  # recomputed below, after the buckets are right
         key = (drift.sku_id, drift.warehouse_id, drift.batch_id)
         _insert_balance(connection, template, key)
         connection.execute(
@@ -92,6 +119,7 @@ def repair(connection: Connection, template: Template, user: str | None = None) 
             )
             .values({bucket_column(drift.bucket): drift.replayed})
         )
+    recompute(connection, template)
     if drifts:
         connection.execute(
             table_of(Event).insert(),
