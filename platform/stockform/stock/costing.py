@@ -68,7 +68,11 @@ class _Books:
 
 
 def value_moves(
-    connection: Connection, template: Template, moves: Sequence[Move], now: datetime
+    connection: Connection,
+    template: Template,
+    moves: Sequence[Move],
+    now: datetime,
+    posting_id: str = "",
 ) -> list[int | None]:
     """The unit cost of each move (None for moves inside one warehouse); updates valuations."""
     keys: set[tuple[int, int]] = set()
@@ -85,13 +89,14 @@ def value_moves(
     for move, (out_wh, in_wh) in zip(moves, crossing, strict=True):
         cost: int | None = None
         out_value: int | None = None
+        pieces: list[tuple[int, int]] = []  # FIFO: (qty, unit cost) taken from each layer
         if out_wh is not None:
             key = (move.sku_id, out_wh)
-            out_value = (
-                _take_fifo(connection, key, move.qty, books)
-                if fifo
-                else _take_average(key, move.qty, books)
-            )
+            if fifo:
+                pieces = _take_fifo(connection, key, move.qty, books)
+                out_value = sum(value_of(q, c) for q, c in pieces)
+            else:
+                out_value = _take_average(key, move.qty, books)
             books.rows[key][0] -= move.qty
             books.rows[key][1] -= out_value
             cost = div_round(out_value * QTY_SCALE, move.qty)
@@ -104,15 +109,20 @@ def value_moves(
             # it from the rounded unit cost would create or destroy value.
             books.rows[key][1] += out_value if out_value is not None else value_of(move.qty, cost)
             if fifo:
+                # A transfer keeps the layers it took (their costs and order), so the value
+                # on the shelf stays exactly what left the other warehouse.
                 connection.execute(
                     table_of(CostLayer).insert(),
-                    {
-                        "sku_id": move.sku_id,
-                        "warehouse_id": in_wh,
-                        "posting_id": "",
-                        "qty_left": move.qty,
-                        "unit_cost": cost,
-                    },
+                    [
+                        {
+                            "sku_id": move.sku_id,
+                            "warehouse_id": in_wh,
+                            "posting_id": posting_id,
+                            "qty_left": qty,
+                            "unit_cost": unit_cost,
+                        }
+                        for qty, unit_cost in (pieces or [(move.qty, cost)])
+                    ],
                 )
         costs.append(cost)
     books.save(now)
@@ -138,7 +148,10 @@ def _take_average(key: tuple[int, int], qty: int, books: _Books) -> int:
     return div_round(value * qty, on_hand)
 
 
-def _take_fifo(connection: Connection, key: tuple[int, int], qty: int, books: _Books) -> int:
+def _take_fifo(
+    connection: Connection, key: tuple[int, int], qty: int, books: _Books
+) -> list[tuple[int, int]]:
+    """Take qty from the oldest layers; returns the (qty, unit cost) pieces taken."""
     table = table_of(CostLayer)
     query = (
         select(table.c.id, table.c.qty_left, table.c.unit_cost)
@@ -147,17 +160,18 @@ def _take_fifo(connection: Connection, key: tuple[int, int], qty: int, books: _B
     )
     if connection.dialect.name == "postgresql":
         query = query.with_for_update()
-    value, left, last_cost = 0, qty, 0
+    pieces: list[tuple[int, int]] = []
+    left, last_cost = qty, 0
     for layer_id, layer_qty, unit_cost in connection.execute(query).all():
         if left == 0:
             break
         used = min(left, layer_qty)
-        value += value_of(used, unit_cost)
+        pieces.append((used, unit_cost))
         left -= used
         last_cost = unit_cost
         connection.execute(
             update(table).where(table.c.id == layer_id).values(qty_left=layer_qty - used)
         )
     if left:
-        value += value_of(left, last_cost or books.average(key) or 0)
-    return value
+        pieces.append((left, last_cost or books.average(key) or 0))
+    return pieces

@@ -76,11 +76,12 @@ def post(
     _validate(template, moves)
     if not history:
         _refuse_backdating(connection, moves, now)
+    _refuse_wrong_batches(connection, moves)
     deltas = _deltas(moves)
     apply_deltas(connection, template, deltas)
-    costs = value_moves(connection, template, moves, now)
-    faults.point("ledger.before_movements")
     posting_id = uuid.uuid4().hex
+    costs = value_moves(connection, template, moves, now, posting_id)
+    faults.point("ledger.before_movements")
     rows = [
         _row(m, cost, posting_id, user, now, template_version)
         for m, cost in zip(moves, costs, strict=True)
@@ -268,6 +269,23 @@ def _validate(template: Template, moves: Iterable[Move]) -> None:
         for place in (move.source, move.target):
             if place is not None and place.bucket not in buckets:
                 raise InvalidMovement(f"unknown bucket '{place.bucket}'")
+
+
+def _refuse_wrong_batches(connection: Connection, moves: Sequence[Move]) -> None:
+    """A SKU that tracks batches moves by batch; one that does not never names a batch.
+
+    Otherwise stock without a batch could leave a batch-tracked SKU's total while its batch
+    rows still show it, or batch rows appear for a SKU whose picking ignores them.
+    """
+    ids = sorted({m.sku_id for m in moves})
+    rows = connection.execute(select(Sku.id, Sku.code, Sku.batches).where(Sku.id.in_(ids))).all()
+    tracked = {r.id: (r.code, bool(r.batches)) for r in rows}
+    for move in moves:
+        code, batches = tracked.get(move.sku_id, (str(move.sku_id), False))
+        if batches and not move.batch_id:
+            raise InvalidMovement(f"{code} is tracked by batch: name the batch")
+        if not batches and move.batch_id:
+            raise InvalidMovement(f"{code} is not tracked by batch: leave the batch out")
 
 
 def _refuse_backdating(connection: Connection, moves: Sequence[Move], now: datetime) -> None:

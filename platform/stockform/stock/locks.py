@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, and_, bindparam, false, select, update
+from sqlalchemy import BigInteger, Connection, and_, bindparam, case, false, select, update
 
 from ..spec.expressions import Expression, SqlTerm, compile_python, compile_sql
 from ..spec.model import LockRule, Template
@@ -23,8 +23,8 @@ from .columns import bucket_column, field_column, field_storage, stock_tables
 from .errors import InsufficientStock, InvalidMovement, LockStateError, Shortage, UnknownItem
 from .ledger import Move, Place, codes, post, post_checked
 from .quantities import evaluate, quantity_terms
-from .tables import Batch, Lock, LockPart, table_of
-from .units import QTY_SCALE, qty_decimal
+from .tables import Batch, Lock, LockPart, Sku, table_of
+from .units import QTY_SCALE, QuantityError, qty_decimal
 
 ACTIVE = "active"
 
@@ -99,6 +99,8 @@ def acquire(
         total = rows[0] if rows and rows[0]["batch_id"] == 0 else {}
         sums = {b: int(total.get(bucket_column(b), 0)) for b in template.stock.buckets}
         sku = _sku_record(connection, template, request.sku_id)
+        if request.qty % 10 ** (3 - int(sku["precision"])):
+            _refuse_finer_than_sku(connection, request.sku_id, request.qty)
         qty = _lockable(template, rule, sums, sku, request.qty)
         if qty < request.qty and not (rule.partial and qty > 0):
             shortages.append(_shortage(connection, template, rule, request, sums, sku))
@@ -342,16 +344,28 @@ def _load(connection: Connection, lock_id: int, *, for_update: bool = True) -> A
     return row
 
 
-def _parts(connection: Connection, lock_id: int) -> list[tuple[int, int]]:
-    table = table_of(LockPart)
-    return [
-        (r.batch_id, r.open_qty)
-        for r in connection.execute(
-            select(table.c.batch_id, table.c.open_qty)
-            .where(table.c.lock_id == lock_id, table.c.open_qty > 0)
-            .order_by(table.c.batch_id)
-        )
-    ]
+def _parts(connection: Connection, lock_id: int, template: Template) -> list[tuple[int, int]]:
+    """The open (batch, qty) parts of a lock, in the order goods leave: the template's
+    picking rule, so a partial shipment takes the batch that expires (or came) first."""
+    parts, batches = table_of(LockPart), table_of(Batch)
+    query = (
+        select(parts.c.batch_id, parts.c.open_qty)
+        .select_from(parts.outerjoin(batches, batches.c.id == parts.c.batch_id))
+        .where(parts.c.lock_id == lock_id, parts.c.open_qty > 0)
+    )
+    if template.sku.tracking.picking == "FEFO":
+        query = query.order_by(batches.c.expiry.is_(None), batches.c.expiry)
+    query = query.order_by(batches.c.received_at, parts.c.batch_id)
+    return [(r.batch_id, r.open_qty) for r in connection.execute(query)]
+
+
+def _refuse_finer_than_sku(connection: Connection, sku_id: int, qty: int) -> None:
+    precision = connection.execute(
+        select(table_of(Sku).c.precision).where(table_of(Sku).c.id == sku_id)
+    ).scalar_one()
+    if qty % 10 ** (3 - int(precision)):
+        allowed = "whole units" if precision == 0 else f"{precision} decimals"
+        raise QuantityError(f"{qty_decimal(qty)} is finer than this SKU allows ({allowed})")
 
 
 def _close(
@@ -370,6 +384,8 @@ def _close(
     lock = lock if lock is not None else _load(connection, lock_id)
     if lock.status != ACTIVE:
         raise LockStateError(f"lock {lock_id} is {lock.status}, not active")
+    if qty is not None:
+        _refuse_finer_than_sku(connection, lock.sku_id, qty)
     qty = lock.open_qty if qty is None else qty
     if qty <= 0 or qty > lock.open_qty:
         raise LockStateError(
@@ -377,7 +393,7 @@ def _close(
             f"{qty_decimal(qty)} from it"
         )
     moves, left = [], qty
-    parts = _parts(connection, lock_id)
+    parts = _parts(connection, lock_id, template)
     for batch_id, open_qty in parts or [(0, lock.open_qty)]:
         if left == 0:
             break
@@ -500,7 +516,11 @@ def _check_sql(template: Template, rule: LockRule) -> Any:
     without_batches = (
         select(sku.c.batches).where(sku.c.id == balance.c.sku_id).scalar_subquery() == false()
     )
-    return and_(compile_sql(rule.check, resolve_all).expr, without_batches)
+    precision = select(sku.c.precision).where(sku.c.id == balance.c.sku_id).scalar_subquery()
+    step = case({0: 1000, 1: 100, 2: 10}, value=precision, else_=1)
+    # A quantity finer than the SKU allows goes the long way, which refuses it by name.
+    whole = bindparam("qty", type_=BigInteger()) % step == 0
+    return and_(compile_sql(rule.check, resolve_all).expr, without_batches, whole)
 
 
 def release(
