@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,12 @@ def unavailable(suite: str, reason: str) -> None:
             f"the {suite} suite is required (STOCKFORM_TEST_REQUIRE) but cannot run: {reason}"
         )
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def suite_unavailable() -> Callable[[str, str], None]:
+    """`unavailable` for test folders, whose own conftest.py shadows this module's name."""
+    return unavailable
 
 
 @pytest.fixture

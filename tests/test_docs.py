@@ -71,3 +71,34 @@ def test_quick_start_has_exactly_two_one_line_sh_blocks() -> None:
     assert all(block.count("\n") == 1 for block in blocks)
     ci = (Path(__file__).parents[1] / ".ci/run").read_text(encoding="utf-8")
     assert blocks[1].strip() in ci
+
+
+def _api_routes() -> list[str]:
+    """Every API route as the README writes it: `METHOD /api/v1/path/<param>`."""
+    from flask import Flask
+
+    from stockform.api import routes
+
+    app = Flask(__name__)
+    routes.init_app(app)
+    converters = re.compile(r"<(?:\w+:)?(\w+)>")
+    return sorted(
+        method + " " + converters.sub(r"<\1>", rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    )
+
+
+@pytest.mark.parametrize("route", _api_routes())
+def test_every_api_route_is_documented(route: str) -> None:
+    section = README.split("## API\n", 1)[1].split("\n## ", 1)[0]
+    assert f"| `{route}` |" in section
+
+
+def test_every_api_error_code_is_documented() -> None:
+    from stockform.api.errors import CODES
+
+    section = README.split("## API\n", 1)[1].split("\n## ", 1)[0]
+    for code, (status, _when) in CODES.items():
+        assert f"| `{code}` | {status} |" in section, code

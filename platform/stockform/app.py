@@ -37,5 +37,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     from .api import routes as api
 
     web.init_app(app)
+    # API clients authenticate with tokens, not session cookies: CSRF does not apply there.
+    web.csrf.exempt(api.bp)
     api.init_app(app)
     return app

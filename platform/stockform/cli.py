@@ -151,6 +151,9 @@ def _runtime(database_url: str | None) -> Runtime:
     """The database's engine and its current template, or a clear refusal."""
     settings = _database(database_url)
     engine = make_engine(settings["DATABASE_URL"], synchronous=settings["SQLITE_SYNCHRONOUS"])
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(engine.dispose)  # no connection outlives the command
     migrate.upgrade(engine)
     loaded = load_version(engine)
     if loaded is None:
@@ -236,10 +239,16 @@ def verify(database_url: str | None, repair: bool) -> None:
 @main.command()
 @db_option
 def sweep(database_url: str | None) -> None:
-    """Release expired locks."""
+    """Release expired locks; forget API idempotency keys older than 24 hours."""
+    from .api.idempotency import purge
+
     runtime = _runtime(database_url)
     released = Stock(runtime.engine, runtime.template, runtime.version_id).sweep()
     click.echo(f"released {released} expired lock{'s' if released != 1 else ''}")
+    with runtime.engine.begin() as connection:
+        forgotten = purge(connection)
+    if forgotten:
+        click.echo(f"forgot {forgotten} idempotency key{'s' if forgotten != 1 else ''}")
 
 
 @main.group()

@@ -93,6 +93,13 @@ SETTINGS: tuple[Setting, ...] = (
         "on one host it is generated once into the instance folder.",
     ),
     Setting(
+        "SESSION_COOKIE_SECURE",
+        False,
+        "Send the session cookie over https only (its `Secure` flag). Turn on when the app is "
+        "served over https; the cookie is always HttpOnly and SameSite=Lax.",
+        _flag,
+    ),
+    Setting(
         "TIMEZONE",
         None,
         "Business time zone for numbering, dates and lock expiry (timestamps are stored in "

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from ..documents.tables import User
 from ..documents.users import Actor, UserError
@@ -53,21 +53,47 @@ def create_token(connection: Connection, username: str, name: str | None = None)
     return token
 
 
-def check_token(connection: Connection, token: str) -> Actor | None:
-    """The actor a token acts for, or None when it is unknown or revoked."""
-    tokens, users = table_of(ApiToken), table_of(User)
-    row = connection.execute(
-        select(tokens.c.id, users.c.username, users.c.roles)
-        .join(users, users.c.id == tokens.c.user_id)
-        .where(
-            tokens.c.token_hash == _digest(token),
-            tokens.c.revoked_at.is_(None),
-            users.c.active.is_(True),
-        )
-    ).first()
+@dataclass(frozen=True)
+class TokenUse:
+    """A valid token: its id (idempotency keys are scoped to it) and whom it acts for."""
+
+    id: int
+    actor: Actor
+    last_used_at: datetime | None
+
+
+_TOKENS, _USERS = table_of(ApiToken), table_of(User)
+# Built once: every API request runs it.
+_FIND = (
+    select(_TOKENS.c.id, _TOKENS.c.last_used_at, _USERS.c.username, _USERS.c.roles)
+    .join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+    .where(
+        _TOKENS.c.token_hash == bindparam("digest"),
+        _TOKENS.c.revoked_at.is_(None),
+        _USERS.c.active.is_(True),
+    )
+)
+
+
+def find_token(connection: Connection, token: str) -> TokenUse | None:
+    """The token's id and actor, or None when it is unknown or revoked (or its user is not
+    active)."""
+    row = connection.execute(_FIND, {"digest": _digest(token)}).first()
     if row is None:
         return None
-    return Actor(row.username, frozenset(row.roles))
+    return TokenUse(row.id, Actor(row.username, frozenset(row.roles)), row.last_used_at)
+
+
+def check_token(connection: Connection, token: str) -> Actor | None:
+    """The actor a token acts for, or None when it is unknown or revoked."""
+    found = find_token(connection, token)
+    return None if found is None else found.actor
+
+
+def touch_token(connection: Connection, token_id: int, now: datetime) -> None:
+    """Record when a token was last used."""
+    tokens = table_of(ApiToken)
+    connection.execute(update(tokens).where(tokens.c.id == token_id).values(last_used_at=now))
 
 
 def list_tokens(connection: Connection, username: str | None = None) -> list[TokenInfo]:

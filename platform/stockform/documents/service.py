@@ -454,6 +454,11 @@ class Documents:
         if replace:
             if allowed != ALL and changes != old:
                 errors.append(f"lines cannot be replaced in state '{state}'")
+            # An id names a line of this document; another document's line is never touched.
+            mine = {line["id"] for line in old}
+            for change in changes:
+                if change.get("id") is not None and change["id"] not in mine:
+                    errors.append(f"no line {change['id']} in this document")
             return [dict(c) for c in changes]
         by_id = {line["id"]: dict(line) for line in old}
         added = []

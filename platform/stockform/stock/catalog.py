@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, func, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
 
 from ..spec.fieldtypes import FIELD_TYPES, FieldValueError
 from ..spec.model import Template
@@ -17,6 +18,8 @@ from .materialize import recompute
 from .tables import Batch, Sku, Warehouse, table_of
 
 BUILTIN_SKU_KEYS = ("code", "name", "unit", "precision", "barcode")
+TEXT_SKU_KEYS = ("code", "name", "unit", "barcode")
+TEXT_LIMITS = {"code": 64, "name": 200, "unit": 16, "barcode": 64}  # the columns' lengths
 
 
 class SkuInvalid(InvalidMovement):
@@ -41,6 +44,24 @@ def sku_id(connection: Connection, code: str) -> int:
     return int(found)
 
 
+_PLACE = (
+    select(Sku.id, Sku.precision, Warehouse.id.label("warehouse_id"))
+    .join(Warehouse, true())  # one row of each, by code: a product of one by one
+    .where(Sku.code == bindparam("sku"), Warehouse.code == bindparam("warehouse"))
+    .limit(1)
+)
+
+
+def place_ids(connection: Connection, sku: str, warehouse: str) -> tuple[int, int, int]:
+    """SKU id, warehouse id and the SKU's precision in one query (every lock asks)."""
+    row = connection.execute(_PLACE, {"sku": sku, "warehouse": warehouse}).first()
+    if row is None:
+        sku_id(connection, sku)  # raises UnknownItem naming what is missing
+        warehouse_id(connection, warehouse)
+        raise UnknownItem(f"no SKU '{sku}' or no warehouse '{warehouse}'")
+    return int(row.id), int(row.warehouse_id), int(row.precision)
+
+
 def sku_values(template: Template, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Column values for a SKU from raw values; raises SkuInvalid listing every bad field."""
     errors: dict[str, str] = {}
@@ -48,6 +69,8 @@ def sku_values(template: Template, raw: Mapping[str, Any]) -> dict[str, Any]:
     for key in raw:
         if key not in BUILTIN_SKU_KEYS and key not in template.sku.fields:
             errors[key] = "no such SKU field"
+        elif key in TEXT_SKU_KEYS and not isinstance(raw[key], str | None):
+            errors[key] = "must be text"
     code = str(raw.get("code") or "").strip()
     if not code:
         errors["code"] = "required"
@@ -60,6 +83,9 @@ def sku_values(template: Template, raw: Mapping[str, Any]) -> dict[str, Any]:
         precision = 0
     values["precision"] = precision
     values["barcode"] = raw.get("barcode") or None
+    for key, limit in TEXT_LIMITS.items():
+        if key not in errors and isinstance(values[key], str) and len(values[key]) > limit:
+            errors[key] = f"is {len(values[key])} characters long; at most {limit}"
     for name, spec in template.sku.fields.items():
         field_type = FIELD_TYPES.get(spec.type)
         assert field_type is not None
@@ -103,16 +129,21 @@ def load_field(type_name: str, stored: Any) -> Any:
 def create_sku(connection: Connection, template: Template, raw: Mapping[str, Any]) -> int:
     """Create a SKU from raw values (code, name, unit, precision, barcode, template fields)."""
     values = sku_values(template, raw)
-    if connection.execute(select(Sku.id).where(Sku.code == values["code"])).first():
-        raise SkuInvalid({"code": f"SKU '{values['code']}' exists already"})
+    _refuse_taken(connection, values["code"], values["barcode"])
     values["batches"] = batches_tracked(template, values)
     values["active"] = True
     tables = stock_tables(template)
-    new_id = int(
-        connection.execute(
-            tables.sku.insert().values(values).returning(tables.sku.c.id)
-        ).scalar_one()
-    )
+    try:
+        with connection.begin_nested():
+            new_id = int(
+                connection.execute(
+                    tables.sku.insert().values(values).returning(tables.sku.c.id)
+                ).scalar_one()
+            )
+    except IntegrityError:
+        # Another transaction took the code or barcode since we looked (PostgreSQL).
+        _refuse_taken(connection, values["code"], values["barcode"])
+        raise
     # A zero row per warehouse, so a SKU nobody has received yet still shows (as out of
     # stock) in lists, filters and warnings.
     warehouses = connection.execute(select(table_of(Warehouse).c.id)).scalars().all()
@@ -123,6 +154,27 @@ def create_sku(connection: Connection, template: Template, raw: Mapping[str, Any
         )
         recompute(connection, template, sku_id=new_id)
     return new_id
+
+
+def _refuse_taken(
+    connection: Connection, code: str, barcode: str | None, *, other_than: int | None = None
+) -> None:
+    """Raise SkuInvalid when another SKU has this code or barcode."""
+    errors = {}
+    query = select(Sku.id).where(Sku.code == code)
+    if other_than is not None:
+        query = query.where(Sku.id != other_than)
+    if connection.execute(query).first():
+        errors["code"] = f"SKU '{code}' exists already"
+    if barcode is not None:
+        by_barcode = select(Sku.code).where(Sku.barcode == barcode)
+        if other_than is not None:
+            by_barcode = by_barcode.where(Sku.id != other_than)
+        holder = connection.execute(by_barcode).scalar()
+        if holder is not None:
+            errors["barcode"] = f"barcode '{barcode}' belongs to SKU '{holder}'"
+    if errors:
+        raise SkuInvalid(errors)
 
 
 def batches_tracked(template: Template, values: Mapping[str, Any]) -> bool:
@@ -165,3 +217,92 @@ def sku_batch(connection: Connection, sku: int, code: str) -> int:
     if found is None:
         raise UnknownItem(f"no batch '{code}' of this SKU")
     return int(found)
+
+
+def sku_record(template: Template, row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A SKU as the API and forms show it: built-in keys and template fields side by side."""
+    record: dict[str, Any] = {key: row[key] for key in ("code", "name", "unit", "barcode")}
+    record["precision"] = int(row["precision"])
+    record["active"] = bool(row["active"])
+    for name, spec in template.sku.fields.items():
+        record[name] = load_field(spec.type, row[field_column(name)])
+    return record
+
+
+def list_skus(
+    connection: Connection,
+    template: Template,
+    *,
+    code: str | None = None,
+    barcode: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of SKUs by code, and how many match in all."""
+    table = stock_tables(template).sku
+    query = select(table)
+    if code is not None:
+        query = query.where(table.c.code == code)
+    if barcode is not None:
+        query = query.where(table.c.barcode == barcode)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(table.c.code.ilike(like), table.c.name.ilike(like)))
+    total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = connection.execute(
+        query.order_by(table.c.code).limit(per_page).offset((max(page, 1) - 1) * per_page)
+    )
+    return [sku_record(template, r._mapping) for r in rows], int(total)
+
+
+def get_sku(connection: Connection, template: Template, code: str) -> dict[str, Any]:
+    """One SKU by code; raises UnknownItem."""
+    table = stock_tables(template).sku
+    row = connection.execute(select(table).where(table.c.code == code)).first()
+    if row is None:
+        raise UnknownItem(f"no SKU '{code}'")
+    return sku_record(template, row._mapping)
+
+
+def update_sku(
+    connection: Connection, template: Template, code: str, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Change a SKU's name, unit, barcode and template fields; raises SkuInvalid or UnknownItem.
+
+    The code and the precision stay: movements and documents refer to the one, and stored
+    quantities are only valid under the other. Batch tracking is decided once, at creation.
+    """
+    table = stock_tables(template).sku
+    row = connection.execute(select(table).where(table.c.code == code)).first()
+    if row is None:
+        raise UnknownItem(f"no SKU '{code}'")
+    current = sku_record(template, row._mapping)
+    errors: dict[str, str] = {}
+    for key in ("code", "precision"):
+        if key in changes and changes[key] != current[key]:
+            errors[key] = "cannot be changed"
+    if "name" in changes and not changes["name"]:
+        errors["name"] = "required"
+    kept = {k: v for k, v in current.items() if k != "active"}
+    raw = {**kept, **changes, "code": code, "precision": current["precision"]}
+    try:
+        values = sku_values(template, raw)
+    except SkuInvalid as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        raise SkuInvalid(errors)
+    _refuse_taken(connection, code, values["barcode"], other_than=row.id)
+    values = {k: v for k, v in values.items() if k not in ("code", "precision")}
+    connection.execute(update(table).where(table.c.id == row.id).values(values))
+    recompute(connection, template, sku_id=row.id)  # quantities such as sellable use SKU fields
+    return get_sku(connection, template, code)
+
+
+def list_warehouses(connection: Connection) -> list[dict[str, Any]]:
+    """Every warehouse with its code, name and whether it is active, by code."""
+    table = table_of(Warehouse)
+    rows = connection.execute(
+        select(table.c.code, table.c.name, table.c.active).order_by(table.c.code)
+    )
+    return [{"code": r.code, "name": r.name, "active": bool(r.active)} for r in rows]

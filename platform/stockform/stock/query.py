@@ -217,6 +217,11 @@ def _compile(
                 0,
                 "compare something, e.g. sellable < sku.min_stock",
             )
+        if part == "order" and not expr.references:
+            # A constant sorts nothing (and PostgreSQL refuses ORDER BY NULL or true).
+            raise QueryError(
+                part, f"'{text}' is the same for every row", 0, "order by sellable, sku.code, …"
+            )
         return compile_sql(expr, resolve, functions)
     except ExpressionError as exc:
         raise QueryError(part, exc.message, exc.offset, exc.hint) from None

@@ -11,15 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from ..db import READ_ONLY
 from ..spec.model import Template
-from . import catalog, locks, query, verify
+from . import catalog, journal, lock_records, locks, query, verify
 from .ledger import Move, Place, post
 from .locks import LockRequest, LockResult
 from .query import StockPage, StockRow
-from .tables import Sku
 from .units import to_money, to_qty
 
 Number = Decimal | int | str
@@ -42,14 +41,27 @@ class Stock:
         with self.engine.begin() as connection:
             return catalog.create_sku(connection, self.template, values)
 
+    def skus(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """A page of SKUs (filters: code, barcode, q, page, per_page) and the total."""
+        with self._read() as connection:
+            return catalog.list_skus(connection, self.template, **filters)
+
+    def sku(self, code: str) -> dict[str, Any]:
+        with self._read() as connection:
+            return catalog.get_sku(connection, self.template, code)
+
+    def update_sku(self, code: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        with self.engine.begin() as connection:
+            return catalog.update_sku(connection, self.template, code, changes)
+
+    def warehouses(self) -> list[dict[str, Any]]:
+        with self._read() as connection:
+            return catalog.list_warehouses(connection)
+
     def ids(self, sku: str, warehouse: str) -> tuple[int, int, int]:
         """SKU id, warehouse id and the SKU's precision."""
         with self._read() as connection:
-            sku_id = catalog.sku_id(connection, sku)
-            precision = connection.execute(
-                select(Sku.precision).where(Sku.id == sku_id)
-            ).scalar_one()
-            return sku_id, catalog.warehouse_id(connection, warehouse), int(precision)
+            return catalog.place_ids(connection, sku, warehouse)
 
     # -- movements
     def receive(
@@ -175,6 +187,15 @@ class Stock:
         with self.engine.begin() as connection:
             return locks.keep(connection, lock_id)
 
+    def lock_record(self, lock_id: int) -> lock_records.LockRecord:
+        with self._read() as connection:
+            return lock_records.lock_record(connection, lock_id)
+
+    def find_locks(self, **filters: Any) -> tuple[list[lock_records.LockRecord], int]:
+        """A page of locks (filters: reference, sku, warehouse, status, page, per_page)."""
+        with self._read() as connection:
+            return lock_records.find_locks(connection, **filters)
+
     def sweep(self, now: datetime | None = None, batch_size: int = 500) -> int:
         """Release every expired lock, a batch per transaction; returns how many."""
         now = now or datetime.now(UTC)
@@ -194,6 +215,12 @@ class Stock:
     def query(self, **kwargs: Any) -> StockPage:
         with self._read() as connection:
             return query.query_stock(connection, self.template, **kwargs)
+
+    def entries(self, after: int = 0, **filters: Any) -> list[journal.Entry]:
+        """The ledger after a movement id, in posting order (filters: sku, warehouse, limit)."""
+        # A transaction of its own: on PostgreSQL it waits for open postings to commit.
+        with self._read() as connection:
+            return journal.entries_after(connection, after, **filters)
 
     def row(self, sku: str, warehouse: str) -> StockRow:
         page = self.query(sku=sku, warehouse=warehouse)

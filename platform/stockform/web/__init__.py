@@ -1,28 +1,52 @@
-"""Server-rendered pages (Jinja + htmx): the only package with Jinja templates."""
+"""Server-rendered pages (Jinja + htmx): the only package with Jinja templates.
+
+`init_app` wires sessions, CSRF, languages, error pages and one blueprint per responsibility.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
 
-bp = Blueprint("web", __name__, template_folder="templates")
+from . import assets, auth, errors, forms, helpers, i18n, live, pages, stock
+from .secret import secret_key
+from .values import install_filters
 
-
-@bp.get("/")
-def index() -> str:
-    runtime = current_app.extensions["stockform.runtime"]
-    return render_template("index.html", template=runtime.template)
-
-
-@bp.get("/healthz")
-def healthz() -> tuple[dict[str, str], int]:
-    runtime = current_app.extensions["stockform.runtime"]
-    try:
-        with runtime.engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    except Exception:  # noqa: BLE001 - any database failure means "not ready"
-        return {"status": "database unavailable"}, 503
-    return {"status": "ok"}, 200
+csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
+    app.config.update(
+        SECRET_KEY=secret_key(
+            app.config.get("STOCKFORM_SECRET_KEY"), app.config["STOCKFORM_INSTANCE_PATH"]
+        ),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(app.config.get("STOCKFORM_SESSION_COOKIE_SECURE")),
+        # A token lives as long as the session: a form left open over lunch still saves.
+        WTF_CSRF_TIME_LIMIT=None,
+        # Checked by check_csrf below, which leaves the API's paths alone.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        # A document of a few thousand lines is one form post.
+        MAX_FORM_MEMORY_SIZE=8 * 1024 * 1024,
+        MAX_FORM_PARTS=50_000,
+    )
+    csrf.init_app(app)
+
+    @app.before_request
+    def check_csrf() -> None:
+        # The API authenticates with bearer tokens, never cookies, so a forged cross-site
+        # request carries no credentials there; an unknown /api/ path must get the API's 404.
+        if request.method in app.config["WTF_CSRF_METHODS"] and not request.path.startswith(
+            "/api/"
+        ):
+            csrf.protect()
+
+    Htmx(app)
+    i18n.init_app(app)
+    install_filters(app)
+    helpers.init_app(app)
+    errors.init_app(app)
+    for module in (assets, auth, pages, forms, live, stock):
+        app.register_blueprint(module.bp)

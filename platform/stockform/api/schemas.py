@@ -1,0 +1,311 @@
+"""JSON Schemas (draft 2020-12, as OpenAPI 3.1 uses) of the API's bodies, built from the
+running template: its buckets, quantities, SKU fields and every form's fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..spec.fieldtypes import option_values
+from ..spec.model import FieldSpec, FormSpec, Template
+from ..stock.lock_records import STATUSES
+from .errors import CODES
+
+Schema = dict[str, Any]
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+DECIMAL: Schema = {
+    "type": "string",
+    "pattern": DECIMAL_PATTERN,
+    "description": "An exact decimal number written as a string.",
+    "examples": ["70", "1.25"],
+}
+DECIMAL_OR_NULL: Schema = {"type": ["string", "null"], "pattern": DECIMAL_PATTERN}
+DECIMAL_IN: Schema = {
+    "type": ["string", "number"],
+    "pattern": DECIMAL_PATTERN,
+    "description": 'An exact decimal: a string such as "1.25" (or a JSON number).',
+}
+TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
+TEXT_TYPES = ("text", "textarea", "barcode", "sku", "warehouse", "batch", "user", "link")
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(properties: Mapping[str, Schema], required: Any = "all", **extra: Any) -> Schema:
+    names = list(properties) if required == "all" else list(required)
+    return {
+        "type": "object",
+        "properties": dict(properties),
+        "required": names,
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def page_of(item: str) -> Schema:
+    return obj(
+        {
+            "items": {"type": "array", "items": ref(item)},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "total": {"type": "integer", "minimum": 0},
+        }
+    )
+
+
+def _described(schema: Schema, spec: FieldSpec) -> Schema:
+    schema["title"] = spec.label.text()
+    if spec.help is not None:
+        schema["description"] = spec.help.text()
+    return schema
+
+
+def field_out(spec: FieldSpec) -> Schema:
+    """A field's value as responses carry it (null when empty or hidden)."""
+    kind = spec.type
+    schema: Schema
+    if kind in ("decimal", "money"):
+        schema = dict(DECIMAL_OR_NULL)
+    elif kind == "integer":
+        schema = {"type": ["integer", "null"]}
+    elif kind == "boolean":
+        schema = {"type": ["boolean", "null"]}
+    elif kind in ("date", "datetime"):
+        schema = {"type": ["string", "null"], "format": kind.replace("datetime", "date-time")}
+    elif kind == "choice":
+        schema = {"enum": [*option_values(spec), None]}
+    elif kind == "multi_choice":
+        schema = {"type": ["array", "null"], "items": {"enum": option_values(spec)}}
+    elif kind in TEXT_TYPES:
+        schema = {"type": ["string", "null"]}
+    else:
+        schema = {}  # a field type an extension registered: any JSON value
+    return _described(schema, spec)
+
+
+def field_in(spec: FieldSpec) -> Schema:
+    """A field's value as requests may send it."""
+    kind = spec.type
+    schema: Schema
+    if kind in ("decimal", "money", "integer"):
+        schema = {"type": ["string", "number", "null"], "pattern": DECIMAL_PATTERN}
+    elif kind == "boolean":
+        schema = {"type": ["boolean", "string", "null"]}
+    elif kind == "multi_choice":
+        schema = {"type": ["array", "null"], "items": {"enum": option_values(spec)}}
+    else:
+        schema = field_out(spec)
+    if spec.max_length is not None and kind in TEXT_TYPES:
+        schema["maxLength"] = spec.max_length
+    return _described(schema, spec)
+
+
+def _required_input(specs: Mapping[str, FieldSpec]) -> list[str]:
+    return [
+        name
+        for name, spec in specs.items()
+        if spec.required and spec.default is None and spec.show_if is None and not spec.compute
+    ]
+
+
+def form_schemas(form: FormSpec, template: Template) -> dict[str, Schema]:
+    """The component schemas of one form's documents: what comes back and what may be sent."""
+    name = form.id
+    workflow = template.workflows.get(form.workflow or "")
+    states = sorted(workflow.states) if workflow else []
+    transitions = sorted(workflow.transitions) if workflow else []
+    fields_in = {n: field_in(s) for n, s in form.fields.items() if s.compute is None}
+    lines_in = {n: field_in(s) for n, s in form.lines.items() if s.compute is None}
+    state: Schema = {"type": "string", **({"enum": states} if states else {})}
+    return {
+        f"{name}.Fields": obj({n: field_out(s) for n, s in form.fields.items()}),
+        f"{name}.Line": obj(
+            {"id": {"type": "integer"}, **{n: field_out(s) for n, s in form.lines.items()}}
+        ),
+        f"{name}.Document": obj(
+            {
+                "id": {"type": "integer"},
+                "form": {"const": name},
+                "number": {"type": "string"},
+                "state": state,
+                "fields": ref(f"{name}.Fields"),
+                "lines": {"type": "array", "items": ref(f"{name}.Line")},
+                "totals": obj({t: {"type": ["string", "null"]} for t in form.totals}),
+                "template_version": {"type": "integer"},
+                "created_by": {"type": "string"},
+                "created_at": TIMESTAMP,
+                "updated_by": {"type": "string"},
+                "updated_at": TIMESTAMP,
+                "actions": {
+                    "type": "array",
+                    "items": {"enum": transitions} if transitions else {"type": "string"},
+                    "description": "The transitions the caller may take now.",
+                },
+            },
+            title=form.label.text(),
+        ),
+        f"{name}.DocumentPage": page_of(f"{name}.Document"),
+        f"{name}.DocumentInput": obj(
+            {
+                "fields": obj(fields_in, _required_input(form.fields)),
+                "lines": {
+                    "type": "array",
+                    "items": obj(lines_in, _required_input(form.lines)),
+                },
+            },
+            required=[],
+        ),
+        f"{name}.DocumentPatch": obj(
+            {
+                "fields": obj(
+                    {n: s for n, s in fields_in.items()},
+                    required=[],
+                    description="Only fields the document's state leaves editable.",
+                ),
+                "lines": {
+                    "type": "array",
+                    "items": obj(
+                        {"id": {"type": "integer"}, **lines_in},
+                        required=[],
+                        description="With the id of an existing line: change it; "
+                        "without: add a line (where the state allows).",
+                    ),
+                },
+            },
+            required=[],
+        ),
+    }
+
+
+def common_schemas(template: Template) -> dict[str, Schema]:
+    """Schemas of errors, stock, SKUs, warehouses, locks and movements."""
+    buckets = {b: DECIMAL for b in template.stock.buckets}
+    quantities = {q: DECIMAL_OR_NULL for q in template.stock.quantities}
+    sku_fields = template.sku.fields
+    sku_in: dict[str, Schema] = {
+        "code": {"type": "string", "minLength": 1, "maxLength": 64},
+        "name": {"type": "string", "maxLength": 200},
+        "unit": {"type": "string", "maxLength": 16},
+        "barcode": {"type": ["string", "null"], "maxLength": 64},
+        "precision": {"type": "integer", "minimum": 0, "maximum": 3},
+        **{n: field_in(s) for n, s in sku_fields.items()},
+    }
+    place = {
+        "anyOf": [
+            obj({"warehouse": {"type": "string"}, "bucket": {"type": "string"}}),
+            {"type": "null"},
+        ]
+    }
+    owner = {
+        "anyOf": [
+            obj(
+                {
+                    "form": {"type": "string"},
+                    "id": {"type": "integer"},
+                    "line_id": {"type": ["integer", "null"]},
+                }
+            ),
+            {"type": "null"},
+        ]
+    }
+    nullable_text = {"type": ["string", "null"]}
+    return {
+        "Error": obj(
+            {
+                "error": obj(
+                    {
+                        "code": {"enum": list(CODES)},
+                        "message": {"type": "string"},
+                        "details": {"type": "array", "items": {"type": "object"}},
+                    }
+                )
+            }
+        ),
+        "StockRow": obj(
+            {
+                "sku": {"type": "string"},
+                "warehouse": {"type": "string"},
+                "buckets": obj(buckets),
+                "quantities": obj(quantities),
+            }
+        ),
+        "StockPage": page_of("StockRow"),
+        "Warehouse": obj(
+            {"code": {"type": "string"}, "name": {"type": "string"}, "active": {"type": "boolean"}}
+        ),
+        "WarehouseList": obj({"items": {"type": "array", "items": ref("Warehouse")}}),
+        "Sku": obj(
+            {
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+                "unit": {"type": "string"},
+                "barcode": nullable_text,
+                "precision": {"type": "integer", "minimum": 0, "maximum": 3},
+                "active": {"type": "boolean"},
+                **{n: field_out(s) for n, s in sku_fields.items()},
+            }
+        ),
+        "SkuPage": page_of("Sku"),
+        "SkuInput": obj(sku_in, required=["code"]),
+        "SkuPatch": obj(sku_in, required=[]),
+        "Lock": obj(
+            {
+                "id": {"type": "integer"},
+                "rule": {"type": "string"},
+                "sku": {"type": "string"},
+                "warehouse": {"type": "string"},
+                "qty": DECIMAL,
+                "open_qty": DECIMAL,
+                "status": {"enum": list(STATUSES)},
+                "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                "reference": nullable_text,
+                "document": owner,
+                "created_at": TIMESTAMP,
+                "user": nullable_text,
+            }
+        ),
+        "LockPage": page_of("Lock"),
+        "LockInput": obj(
+            {
+                "sku": {"type": "string", "minLength": 1, "maxLength": 64},
+                "warehouse": {"enum": list(template.warehouses)},
+                "qty": DECIMAL_IN,
+                "reference": {"type": "string", "minLength": 1, "maxLength": 128},
+                "rule": {"enum": list(template.stock.lock_rules)},
+                "expires_in": {"type": "integer", "minimum": 1, "maximum": 366 * 24 * 3600},
+            },
+            required=["sku", "warehouse", "qty", "reference"],
+        ),
+        "LockQty": obj({"qty": DECIMAL_IN}, required=[]),
+        "Comment": obj({"comment": {"type": ["string", "null"], "maxLength": 2000}}, []),
+        "Movement": obj(
+            {
+                "id": {"type": "integer"},
+                "posting_id": {"type": "string"},
+                "kind": {"type": "string"},
+                "sku": {"type": "string"},
+                "batch": nullable_text,
+                "qty": DECIMAL,
+                "from": place,
+                "to": place,
+                "unit_cost": DECIMAL_OR_NULL,
+                "document": owner,
+                "reference": nullable_text,
+                "lock_id": {"type": ["integer", "null"]},
+                "reverses_id": {"type": ["integer", "null"]},
+                "user": nullable_text,
+                "recorded_at": TIMESTAMP,
+                "effective_at": TIMESTAMP,
+                "note": nullable_text,
+            }
+        ),
+        "MovementPage": obj(
+            {
+                "items": {"type": "array", "items": ref("Movement")},
+                "next_after": {"type": "integer", "minimum": 0},
+            }
+        ),
+    }

@@ -1,0 +1,102 @@
+"""The API under test: the shop template on SQLite and PostgreSQL, a token per role, and a
+client that checks every response against the OpenAPI document the app serves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from api_client import SHOP, Api
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from stockform.api.tokens import create_token
+from stockform.app import create_app
+from stockform.documents.tables import User
+from stockform.stock.service import Stock
+from stockform.stock.tables import table_of
+
+USERS = {
+    "root": ["admin"],
+    "sam": ["sales"],
+    "sue": ["sales"],
+    "mia": ["manager"],
+    "max": ["manager"],
+    "wes": ["warehouse"],
+    "vic": ["viewer"],
+}
+
+
+def reset_schema(url: str) -> None:
+    """Empty this worker's PostgreSQL database so every test starts from nothing."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def api_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'api.db'}"
+    url: str = request.getfixturevalue("postgresql_url")
+    reset_schema(url)
+    return url
+
+
+def make_app(url: str, tmp_path: Path, template: Path = SHOP) -> Flask:
+    app = create_app(
+        {
+            "TEMPLATE": str(template),
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "test-secret",
+            "SQLITE_SYNCHRONOUS": "NORMAL",
+        }
+    )
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def api_app(api_database: str, tmp_path: Path) -> Iterator[Flask]:
+    """The shop with A-1 (100 at SH, safety stock 5, list price 10) and B-2 (10 at SH)."""
+    app = make_app(api_database, tmp_path)
+    runtime = app.extensions["stockform.runtime"]
+    tokens = {}
+    with runtime.engine.begin() as connection:
+        for name, roles in USERS.items():
+            connection.execute(
+                table_of(User)
+                .insert()
+                .values(
+                    username=name,
+                    password_hash="-",
+                    roles=roles,
+                    active=True,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            tokens[name] = create_token(connection, name)
+    app.config["TEST_TOKENS"] = tokens
+    stock = Stock(runtime.engine, runtime.template, runtime.version_id)
+    stock.create_sku(code="A-1", name="Apple", list_price="10", safety_stock="5")
+    stock.create_sku(code="B-2", name="Pear", list_price="3")
+    stock.receive("A-1", "SH", 100)
+    stock.receive("B-2", "SH", 10)
+    yield app
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def api(api_app: Flask) -> Api:
+    return Api(api_app)
+
+
+@pytest.fixture
+def stock(api_app: Flask) -> Stock:
+    runtime = api_app.extensions["stockform.runtime"]
+    return Stock(runtime.engine, runtime.template, runtime.version_id)
