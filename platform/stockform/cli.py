@@ -137,6 +137,9 @@ def serve(
         raise click.ClickException("the database keeps its template; not starting") from None
     url = f"http://{settings['HOST']}:{settings['PORT']}"
     click.echo(f"stockform is running {template.info.id} at {url}  (Ctrl+C stops it)")
+    login = _first_login(app.extensions["stockform.runtime"], Path(settings["INSTANCE_PATH"]))
+    if login:
+        click.echo(login)
     run_simple(settings["HOST"], settings["PORT"], app, threaded=True)
 
 
@@ -328,6 +331,38 @@ def token_revoke(token_id: int, database_url: str | None) -> None:
         if not revoke_token(connection, token_id):
             raise click.ClickException(f"no active token {token_id}")
     click.echo(f"revoked token {token_id}")
+
+
+FIRST_PASSWORD_FILE = "initial-admin-password"
+
+
+def _first_login(runtime: Runtime, instance: Path) -> str | None:
+    """On a database without users, create `admin` with a random password kept in the
+    instance folder (readable by its owner only), so every start can say how to sign in
+    until the password is changed or the file removed."""
+    from sqlalchemy import func, select
+
+    from .documents.tables import User
+    from .documents.users import check_password
+
+    path = instance / FIRST_PASSWORD_FILE
+    with runtime.engine.begin() as connection:
+        users = connection.execute(select(func.count()).select_from(User)).scalar_one()
+        if users == 0:
+            password = secrets.token_urlsafe(12)
+            add_user(connection, runtime.template, "admin", ["admin"], password)
+            instance.mkdir(parents=True, exist_ok=True)
+            path.write_text(password + "\n", encoding="utf-8")
+            path.chmod(0o600)
+        if not path.exists():
+            return None
+        password = path.read_text(encoding="utf-8").strip()
+        stored = connection.execute(
+            select(User.password_hash).where(User.username == "admin")
+        ).scalar()
+    if stored is None or not check_password(stored, password):
+        return None  # the admin has chosen another password since
+    return f"sign in as admin, password {password}  (kept in {path})"
 
 
 def settings_table() -> str:

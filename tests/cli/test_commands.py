@@ -105,4 +105,8 @@ def test_serve_prints_its_url_and_runs_the_app(
     result = runner.invoke(main, ["serve", "--port", "5123"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:5123" in result.output
+    first = result.output.splitlines()[1]
+    assert first.startswith("sign in as admin, password ")
+    again = runner.invoke(main, ["serve", "--port", "5123"])
+    assert again.output.splitlines()[1] == first  # the same login on every start
     assert started == {"host": "127.0.0.1", "port": 5123, "status": 200}
