@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from api_client import SHOP, Api
 from flask import Flask
-from sqlalchemy import create_engine, text
 
 from stockform.api.tokens import create_token
 from stockform.app import create_app
@@ -29,22 +28,10 @@ USERS = {
 }
 
 
-def reset_schema(url: str) -> None:
-    """Empty this worker's PostgreSQL database so every test starts from nothing."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def api_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'api.db'}"
-    url: str = request.getfixturevalue("postgresql_url")
-    reset_schema(url)
-    return url
+@pytest.fixture
+def api_database(database_url: str) -> str:
+    """The API tests' database: tests/conftest.py's fresh SQLite or PostgreSQL one."""
+    return database_url
 
 
 def make_app(url: str, tmp_path: Path, template: Path = SHOP) -> Flask:

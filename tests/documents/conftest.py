@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from stockform.database import Prepared, prepare
 from stockform.documents.service import Documents
@@ -15,18 +14,10 @@ from stockform.stock.service import Stock
 SHOP = Path(__file__).parents[1] / "data/templates/valid/shop"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Prepared]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'shop.db'}"
-    else:
-        url = request.getfixturevalue("postgresql_url")
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    prepared = prepare(url, SHOP)
+@pytest.fixture
+def shop(database_url: str) -> Iterator[Prepared]:
+    """The test shop on a fresh database, with A-1 (100 at SH, safety stock 5) and B-2 (10)."""
+    prepared = prepare(database_url, SHOP)
     stock = Stock(prepared.engine, prepared.template, prepared.applied.version_id)
     stock.create_sku(code="A-1", name="Apple", list_price="10", safety_stock="5")
     stock.create_sku(code="B-2", name="Pear", list_price="3")

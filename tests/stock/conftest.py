@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from stockform.database import Prepared, prepare
 from stockform.paths import STARTERS
@@ -14,25 +13,6 @@ from stockform.stock.service import Stock
 
 DATA = Path(__file__).parents[1] / "data"
 MINIMAL = STARTERS / "minimal"
-
-
-def reset_postgresql(url: str) -> None:
-    """Empty this worker's PostgreSQL database so every test starts from nothing."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database: a SQLite file, or this worker's PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'stock.db'}"
-    url: str = request.getfixturevalue("postgresql_url")
-    reset_postgresql(url)
-    return url
 
 
 @pytest.fixture
