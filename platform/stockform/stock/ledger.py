@@ -271,6 +271,11 @@ def _validate(template: Template, moves: Iterable[Move]) -> None:
                 raise InvalidMovement(f"unknown bucket '{place.bucket}'")
 
 
+_TRACKING = select(table_of(Sku).c.id, table_of(Sku).c.code, table_of(Sku).c.batches).where(
+    table_of(Sku).c.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def _refuse_wrong_batches(connection: Connection, moves: Sequence[Move]) -> None:
     """A SKU that tracks batches moves by batch; one that does not never names a batch.
 
@@ -278,7 +283,7 @@ def _refuse_wrong_batches(connection: Connection, moves: Sequence[Move]) -> None
     rows still show it, or batch rows appear for a SKU whose picking ignores them.
     """
     ids = sorted({m.sku_id for m in moves})
-    rows = connection.execute(select(Sku.id, Sku.code, Sku.batches).where(Sku.id.in_(ids))).all()
+    rows = connection.execute(_TRACKING, {"ids": ids}).all()
     tracked = {r.id: (r.code, bool(r.batches)) for r in rows}
     for move in moves:
         code, batches = tracked.get(move.sku_id, (str(move.sku_id), False))

@@ -333,12 +333,25 @@ def _move(
     )
 
 
+_EXPIRED_AT_PLACE = (
+    select(table_of(Lock).c.id)
+    .where(
+        table_of(Lock).c.sku_id == bindparam("sku"),
+        table_of(Lock).c.warehouse_id == bindparam("wh"),
+        table_of(Lock).c.status == ACTIVE,
+        table_of(Lock).c.expires_at.is_not(None),
+        table_of(Lock).c.expires_at <= bindparam("now"),
+    )
+    .order_by(table_of(Lock).c.id)
+)
+_LOAD = select(table_of(Lock)).where(table_of(Lock).c.id == bindparam("lock"))
+_LOAD_FOR_UPDATE = _LOAD.with_for_update()
+
+
 def _load(connection: Connection, lock_id: int, *, for_update: bool = True) -> Any:
-    table = table_of(Lock)
-    query = select(table).where(table.c.id == lock_id)
-    if for_update and connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = connection.execute(query).first()
+    postgres = connection.dialect.name == "postgresql"
+    query = _LOAD_FOR_UPDATE if for_update and postgres else _LOAD
+    row = connection.execute(query, {"lock": lock_id}).first()
     if row is None:
         raise UnknownItem(f"no lock {lock_id}")
     return row
@@ -347,16 +360,23 @@ def _load(connection: Connection, lock_id: int, *, for_update: bool = True) -> A
 def _parts(connection: Connection, lock_id: int, template: Template) -> list[tuple[int, int]]:
     """The open (batch, qty) parts of a lock, in the order goods leave: the template's
     picking rule, so a partial shipment takes the batch that expires (or came) first."""
+    query = _PARTS[template.sku.tracking.picking == "FEFO"]
+    return [(r.batch_id, r.open_qty) for r in connection.execute(query, {"lock": lock_id})]
+
+
+def _parts_query(fefo: bool) -> Any:
     parts, batches = table_of(LockPart), table_of(Batch)
     query = (
         select(parts.c.batch_id, parts.c.open_qty)
         .select_from(parts.outerjoin(batches, batches.c.id == parts.c.batch_id))
-        .where(parts.c.lock_id == lock_id, parts.c.open_qty > 0)
+        .where(parts.c.lock_id == bindparam("lock"), parts.c.open_qty > 0)
     )
-    if template.sku.tracking.picking == "FEFO":
+    if fefo:
         query = query.order_by(batches.c.expiry.is_(None), batches.c.expiry)
-    query = query.order_by(batches.c.received_at, parts.c.batch_id)
-    return [(r.batch_id, r.open_qty) for r in connection.execute(query)]
+    return query.order_by(batches.c.received_at, parts.c.batch_id)
+
+
+_PARTS = {fefo: _parts_query(fefo) for fefo in (False, True)}
 
 
 def _refuse_finer_than_sku(connection: Connection, sku_id: int, qty: int) -> None:
@@ -584,19 +604,28 @@ def release_expired(
     limit: int | None = None,
 ) -> int:
     """Release locks whose time is up (for the given rows, or all); returns how many."""
-    table = table_of(Lock)
-    query = select(table.c.id).where(
-        table.c.status == ACTIVE, table.c.expires_at.is_not(None), table.c.expires_at <= now
-    )
-    if sku_id is not None:
-        query = query.where(table.c.sku_id == sku_id, table.c.warehouse_id == warehouse_id)
-    query = query.order_by(table.c.sku_id, table.c.warehouse_id, table.c.id)
-    if limit is not None:
-        query = query.limit(limit)
-        if connection.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+    if sku_id is not None and limit is None:
+        # Before every lock attempt: one prebuilt statement, usually finding nothing.
+        found = (
+            connection.execute(_EXPIRED_AT_PLACE, {"sku": sku_id, "wh": warehouse_id, "now": now})
+            .scalars()
+            .all()
+        )
+    else:
+        table = table_of(Lock)
+        query = select(table.c.id).where(
+            table.c.status == ACTIVE, table.c.expires_at.is_not(None), table.c.expires_at <= now
+        )
+        if sku_id is not None:
+            query = query.where(table.c.sku_id == sku_id, table.c.warehouse_id == warehouse_id)
+        query = query.order_by(table.c.sku_id, table.c.warehouse_id, table.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+            if connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+        found = connection.execute(query).scalars().all()
     closed = 0
-    for lock_id in connection.execute(query).scalars().all():
+    for lock_id in found:
         lock = _load(connection, lock_id)
         # Another transaction may have released, kept or expired it while we waited for its
         # row: re-read under the row lock and leave it alone unless it is still due.
