@@ -66,8 +66,12 @@ def post(
     history: bool = False,
     now: datetime | None = None,
     template_version: int | None = None,
+    from_lock: bool = False,
 ) -> str:
     """Post moves in the caller's transaction; returns the posting id shared by its movements.
+
+    `from_lock` marks moves built from a lock's own parts, whose batches were checked when
+    the lock was taken.
 
     Raises InsufficientStock (with every short line) or InvalidMovement; the caller's
     transaction must then be rolled back, which leaves nothing of the set behind.
@@ -76,7 +80,8 @@ def post(
     _validate(template, moves)
     if not history:
         _refuse_backdating(connection, moves, now)
-    _refuse_wrong_batches(connection, moves)
+    if not from_lock:
+        _refuse_wrong_batches(connection, moves)
     deltas = _deltas(moves)
     apply_deltas(connection, template, deltas)
     posting_id = uuid.uuid4().hex

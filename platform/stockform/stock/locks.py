@@ -429,7 +429,7 @@ def _close(
         _LOCK_UPDATE,
         {"lock": lock_id, "open": remaining, "status": ACTIVE if remaining else status},
     )
-    post(connection, template, moves, user=user, now=now)
+    post(connection, template, moves, user=user, now=now, from_lock=True)
     return LockResult(lock_id, remaining, ACTIVE if remaining else status, lock.expires_at)
 
 

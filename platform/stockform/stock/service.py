@@ -152,17 +152,19 @@ class Stock:
         now: datetime | None = None,
         **owner: Any,
     ) -> LockResult:
-        sku_id, warehouse_id, precision = self.ids(sku, warehouse)
-        request = LockRequest(
-            sku_id,
-            warehouse_id,
-            to_qty(qty, precision),
-            rule=rule,
-            reference=reference,
-            expires_in=expires_in,
-            **owner,
-        )
-        return self.lock_many([request], user=user, now=now)[0]
+        with self.engine.begin() as connection:
+            # Codes are looked up inside the lock's own transaction: one round trip less.
+            sku_id, warehouse_id, precision = catalog.place_ids(connection, sku, warehouse)
+            request = LockRequest(
+                sku_id,
+                warehouse_id,
+                to_qty(qty, precision),
+                rule=rule,
+                reference=reference,
+                expires_in=expires_in,
+                **owner,
+            )
+            return locks.acquire(connection, self.template, [request], user=user, now=now)[0]
 
     def lock_many(
         self,
