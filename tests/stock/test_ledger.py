@@ -148,3 +148,17 @@ def test_movements_record_who_when_and_where_from(stock: Stock) -> None:
     assert row.unit_cost == 20000 and row.template_version == stock.version_id
     assert row.recorded_at is not None and row.effective_at is not None
     assert row.from_bucket is None and row.to_bucket == "available"
+
+
+def test_values_too_large_for_the_columns_are_refused(stock: Stock) -> None:
+    with pytest.raises(QuantityError) as raised:
+        stock.receive("A-1", "MAIN", "1" + "0" * 16)
+    assert str(raised.value) == "10000000000000000 is too large (at most 1,000,000,000,000,000)"
+    from stockform.stock.catalog import SkuInvalid
+
+    with pytest.raises(SkuInvalid) as invalid:
+        stock.create_sku(code="HUGE", list_price="1e16")
+    assert invalid.value.errors == {
+        "list_price": "1E+16 is too large (at most 1,000,000,000,000,000)"
+    }
+    assert stock.row("A-1", "MAIN").buckets["available"] == 0

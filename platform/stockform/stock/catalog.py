@@ -16,6 +16,7 @@ from .columns import field_column, field_storage, stock_tables
 from .errors import InvalidMovement, UnknownItem
 from .materialize import recompute
 from .tables import Batch, Sku, Warehouse, table_of
+from .units import LIMIT, QuantityError
 
 BUILTIN_SKU_KEYS = ("code", "name", "unit", "precision", "barcode")
 TEXT_SKU_KEYS = ("code", "name", "unit", "barcode")
@@ -92,12 +93,12 @@ def sku_values(template: Template, raw: Mapping[str, Any]) -> dict[str, Any]:
         value = raw.get(name, spec.default if not hasattr(spec.default, "source") else None)
         try:
             value = field_type.clean(value, spec)
-        except FieldValueError as exc:
+            values[field_column(name)] = store_field(spec.type, value)
+        except (FieldValueError, QuantityError) as exc:
             errors[name] = str(exc)
             continue
         if value is None and spec.required:
             errors[name] = "required"
-        values[field_column(name)] = store_field(spec.type, value)
     if errors:
         raise SkuInvalid(errors)
     return values
@@ -109,8 +110,10 @@ def store_field(type_name: str, value: Any) -> Any:
     if value is None:
         return None
     if storage.kind == "int":
-        scaled = Decimal(value) * storage.scale
-        return int(scaled.to_integral_value())
+        scaled = int((Decimal(value) * storage.scale).to_integral_value())
+        if abs(scaled) > LIMIT * storage.scale:
+            raise QuantityError(f"{value} is too large (at most {LIMIT:,})")
+        return scaled
     if storage.kind == "json":
         return list(value)
     return value

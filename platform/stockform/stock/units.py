@@ -6,6 +6,9 @@ from decimal import Decimal, InvalidOperation
 
 QTY_SCALE = 1000
 MONEY_SCALE = 10000
+# Scaled values live in 64-bit integer columns; sums and products of a few of them must fit
+# too, so a single value stays well below 2**63.
+LIMIT = 10**15
 
 
 class QuantityError(ValueError):
@@ -20,6 +23,7 @@ def to_qty(value: Decimal | int | str, precision: int = 3) -> int:
         raise QuantityError(f"{value} has more than 3 decimals")
     step = 10 ** (3 - precision)
     result = int(scaled)
+    _refuse_huge(value, result, QTY_SCALE)
     if result % step:
         allowed = "whole units" if precision == 0 else f"{precision} decimals"
         raise QuantityError(f"{value} is finer than this SKU allows ({allowed})")
@@ -31,7 +35,13 @@ def to_money(value: Decimal | int | str) -> int:
     scaled = _decimal(value) * MONEY_SCALE
     if scaled != scaled.to_integral_value():
         raise QuantityError(f"{value} has more than 4 decimals")
+    _refuse_huge(value, int(scaled), MONEY_SCALE)
     return int(scaled)
+
+
+def _refuse_huge(value: object, scaled: int, scale: int) -> None:
+    if abs(scaled) > LIMIT * scale:
+        raise QuantityError(f"{value} is too large (at most {LIMIT:,})")
 
 
 def qty_decimal(scaled: int) -> Decimal:
