@@ -32,8 +32,6 @@ def authenticate() -> None:
         raise _unauthorized("this token is unknown or revoked")
     now = datetime.now(UTC)
     last = found.last_used_at
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)  # SQLite hands back naive UTC
     if last is None or now - last > STAMP_EVERY:
         with engine.begin() as connection:
             touch_token(connection, found.id, now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response
@@ -19,14 +18,8 @@ from .inputs import Fields
 def document_json(docs: Documents, view: DocumentView) -> dict[str, Any]:
     """The document, with the actions the caller may take on it now."""
     data = view.as_json()
-    data["created_at"] = _aware(view.created_at).isoformat()
-    data["updated_at"] = _aware(view.updated_at).isoformat()
     data["actions"] = docs.transitions_for(view, actor())
     return data
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
 
 
 def _form(docs: Documents, form_id: str, grant: str) -> FormSpec:

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     MetaData,
     Table,
     Text,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from ..spec.model import Template
-from .tables import Balance, Base, Sku
+from .tables import Balance, Base, Sku, UtcDateTime
 from .units import MONEY_SCALE, QTY_SCALE
 
 
@@ -39,7 +38,7 @@ class Storage:
             "int": BigInteger(),
             "text": Text(),
             "date": Date(),
-            "datetime": DateTime(timezone=True),
+            "datetime": UtcDateTime(),
             "bool": Boolean(),
             "json": JSON(),
         }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -110,11 +110,7 @@ def _entry(row: Mapping[Any, Any]) -> Entry:
         lock_id=row["lock_id"],
         reverses_id=row["reverses_id"],
         user=row["user"],
-        recorded_at=_aware(row["recorded_at"]),
-        effective_at=_aware(row["effective_at"]),
+        recorded_at=row["recorded_at"],
+        effective_at=row["effective_at"],
         note=row["note"],
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC

@@ -315,16 +315,12 @@ def _refuse_backdating(connection: Connection, moves: Sequence[Move], now: datet
                     ),
                 )
             ).scalar_one()
-            if latest is not None and _aware(latest) > move.effective_at:
+            if latest is not None and latest > move.effective_at:
                 raise InvalidMovement(
                     f"effective time {move.effective_at.isoformat()} is before the latest "
-                    f"movement of this SKU at this warehouse ({_aware(latest).isoformat()}); "
+                    f"movement of this SKU at this warehouse ({latest.isoformat()}); "
                     "post a correction dated now instead"
                 )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _deltas(moves: Iterable[Move]) -> dict[BalanceKey, dict[str, int]]:

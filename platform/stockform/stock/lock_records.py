@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -95,17 +95,11 @@ def _record(row: Mapping[Any, Any]) -> LockRecord:
         qty=qty_decimal(row["qty"]),
         open_qty=qty_decimal(row["open_qty"]),
         status=row["status"],
-        expires_at=_aware(row["expires_at"]),
+        expires_at=row["expires_at"],
         reference=row["reference"],
         document_form=row["document_form"],
         document_id=row["document_id"],
         line_id=row["line_id"],
-        created_at=_aware(row["created_at"]),
+        created_at=row["created_at"],
         user=row["user"],
     )
-
-
-def _aware(moment: datetime | None) -> Any:
-    if moment is None or moment.tzinfo:
-        return moment
-    return moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC

@@ -218,8 +218,6 @@ def _pick(
 
     def order(row: dict[str, Any]) -> tuple[Any, ...]:
         expiry, received = info.get(row["batch_id"], (None, None))
-        if received is not None and received.tzinfo is None:
-            received = received.replace(tzinfo=UTC)  # SQLite hands back naive UTC
         if template.sku.tracking.picking == "FEFO":
             return (
                 expiry or date.max,
@@ -629,10 +627,7 @@ def release_expired(
         lock = _load(connection, lock_id)
         # Another transaction may have released, kept or expired it while we waited for its
         # row: re-read under the row lock and leave it alone unless it is still due.
-        expires_at = lock.expires_at
-        if expires_at is not None and expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-        if lock.status != ACTIVE or expires_at is None or expires_at > now:
+        if lock.status != ACTIVE or lock.expires_at is None or lock.expires_at > now:
             continue
         _close(
             connection, template, lock_id, None, lock.from_bucket, "expire", "expired", None, now

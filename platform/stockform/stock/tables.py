@@ -6,7 +6,7 @@ the template and are added by `columns.py` when a template is applied.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import cast
 
 from sqlalchemy import (
@@ -23,7 +23,31 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no offset and hands back naive values; converting here, once, spares every
+    reader the guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 # Ids that may grow past 2**31 over years of postings.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -42,7 +66,7 @@ class TemplateVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     fingerprint: Mapped[str] = mapped_column(String(64))
     files: Mapped[dict[str, str]] = mapped_column(JSON)
-    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime)
     applied_by: Mapped[str | None] = mapped_column(String(128))
 
 
@@ -74,7 +98,7 @@ class Batch(Base):
     sku_id: Mapped[int] = mapped_column(ForeignKey("sf_sku.id"))
     code: Mapped[str] = mapped_column(String(64))
     expiry: Mapped[date | None] = mapped_column(Date)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Balance(Base):
@@ -117,8 +141,8 @@ class Movement(Base):
     lock_id: Mapped[int | None] = mapped_column(BigInteger)
     reverses_id: Mapped[int | None] = mapped_column(BigInteger)
     user: Mapped[str | None] = mapped_column(String(128))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    effective_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    effective_at: Mapped[datetime] = mapped_column(UtcDateTime)
     template_version: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
 
@@ -141,12 +165,12 @@ class Lock(Base):
     qty: Mapped[int] = mapped_column(BigInteger)
     open_qty: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     document_form: Mapped[str | None] = mapped_column(String(64))
     document_id: Mapped[int | None] = mapped_column(BigInteger)
     line_id: Mapped[int | None] = mapped_column(BigInteger)
     reference: Mapped[str | None] = mapped_column(String(128), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     user: Mapped[str | None] = mapped_column(String(128))
 
 
@@ -167,7 +191,7 @@ class Valuation(Base):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("sf_warehouse.id"), primary_key=True)
     qty: Mapped[int] = mapped_column(BigInteger, default=0)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
-    last_effective_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_effective_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CostLayer(Base):
@@ -189,7 +213,7 @@ class Event(Base):
     __tablename__ = "sf_event"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     user: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict[str, object]] = mapped_column(JSON)
 

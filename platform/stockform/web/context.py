@@ -46,9 +46,5 @@ def zone() -> ZoneInfo:
 
 
 def local(moment: datetime | None) -> datetime | None:
-    """A stored timestamp in the business time zone (SQLite hands back naive UTC)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(zone())
+    """A stored timestamp (aware, UTC) in the business time zone."""
+    return None if moment is None else moment.astimezone(zone())
