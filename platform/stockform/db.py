@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 
 # Execution option that marks a transaction as read-only, so SQLite may start it deferred.
 READ_ONLY = {"stockform_read_only": True}
@@ -52,3 +53,9 @@ def _tune_sqlite(engine: Engine, synchronous: str) -> None:
 
 def is_sqlite(engine_or_connection: Any) -> bool:
     return bool(engine_or_connection.dialect.name == "sqlite")
+
+
+def insert_for(connection: Connection, table: Table) -> Any:
+    """An INSERT that can take ON CONFLICT clauses on this connection's database."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

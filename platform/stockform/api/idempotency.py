@@ -20,9 +20,8 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 from sqlalchemy import Connection, Engine, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ..db import READ_ONLY
+from ..db import READ_ONLY, insert_for
 from ..stock.tables import table_of
 from .context import parse_json, runtime
 from .errors import ApiError
@@ -79,9 +78,8 @@ def claim(
                     table.c.user == scope, table.c.key == key, table.c.created_at < now - KEEP
                 )
             )
-            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
             inserted = connection.execute(
-                dialect.insert(table)
+                insert_for(connection, table)
                 .values(
                     user=scope,
                     key=key,

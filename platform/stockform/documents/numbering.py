@@ -10,8 +10,8 @@ import re
 from datetime import datetime
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
+from ..db import insert_for
 from ..spec.model import FormSpec
 from ..stock.tables import table_of
 from .tables import Counter
@@ -33,8 +33,7 @@ def next_number(connection: Connection, form: FormSpec, moment: datetime) -> str
     """The next number of form, with dates in the business time zone (moment is local)."""
     period = period_of(form.numbering, moment)
     table = table_of(Counter)
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(form=form.id, period=period, value=1)
+    statement = insert_for(connection, table).values(form=form.id, period=period, value=1)
     statement = statement.on_conflict_do_update(
         index_elements=["form", "period"], set_={"value": table.c.value + 1}
     ).returning(table.c.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from .lookups import DatabaseLookups
 from .numbering import next_number
 from .tables import AuditEvent, Document, DocumentLine
 from .users import Actor
-from .validate import Evaluated, ValidationFailed, _env, evaluate
+from .validate import Evaluated, ValidationFailed, evaluate, field_env, run
 from .values import from_json, to_json
 from .workflow import (
     Loaded,
@@ -487,11 +488,13 @@ class Documents:
             {n: from_json(s, line.get(n)) for n, s in form.lines.items()} for line in lines
         ]
         lookups = DatabaseLookups(connection, self.template)
-        header_env = _env(form.fields, fields, lookups, {"$today": datetime.now(self.zone).date()})
+        header_env = field_env(
+            form.fields, fields, lookups, {"$today": datetime.now(self.zone).date()}
+        )
         header_env.update({k: from_json_total(v) for k, v in row.totals.items()})
         line_envs = []
         for values in line_values:
-            env = {**header_env, "doc": header_env, **_env(form.lines, values, lookups, {})}
+            env = {**header_env, "doc": header_env, **field_env(form.lines, values, lookups, {})}
             env["line"] = {k: env.get(k) for k in form.lines}
             line_envs.append(env)
         header_env["lines"] = [env["line"] for env in line_envs]
@@ -564,8 +567,7 @@ def _json(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def from_json_total(value: Any) -> Any:
-    from decimal import Decimal, InvalidOperation
-
+    """A stored total back as a Decimal (totals are kept as decimal strings)."""
     if isinstance(value, str):
         try:
             return Decimal(value)
@@ -580,6 +582,4 @@ def _warehouse(fields: Mapping[str, Any]) -> str | None:
 
 
 def _holds(condition: Any, env: Mapping[str, Any]) -> bool:
-    from .validate import run
-
     return run(condition, env) is True

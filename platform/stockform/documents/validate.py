@@ -86,15 +86,15 @@ def evaluate(
     fields = _clean(form.fields, raw_fields, lookups, errors, None)
     lines = [_clean(form.lines, raw, lookups, errors, i + 1) for i, raw in enumerate(raw_lines)]
     base = {"$today": today}
-    header_env = _env(form.fields, fields, lookups, base)
+    header_env = field_env(form.fields, fields, lookups, base)
     _defaults(form.fields, fields, raw_fields, header_env, errors, None)
-    header_env = _env(form.fields, fields, lookups, base)
+    header_env = field_env(form.fields, fields, lookups, base)
     line_envs = []
     for number, (values, raw) in enumerate(zip(lines, raw_lines, strict=True), start=1):
         env = {**header_env, "doc": header_env}
-        env.update(_env(form.lines, values, lookups, {}))
+        env.update(field_env(form.lines, values, lookups, {}))
         _defaults(form.lines, values, raw, env, errors, number)
-        env.update(_env(form.lines, values, lookups, {}))
+        env.update(field_env(form.lines, values, lookups, {}))
         computed = {n: s.compute for n, s in form.lines.items() if s.compute is not None}
         for name in _order(dict(computed)):
             values[name] = _safe(computed[name], env)
@@ -161,7 +161,7 @@ def _clean(
     return values
 
 
-def _env(
+def field_env(
     specs: Mapping[str, FieldSpec],
     values: Mapping[str, Any],
     lookups: RecordLookups,

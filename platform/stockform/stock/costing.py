@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from ..db import insert_for
 from ..spec.model import Template
 from .tables import CostLayer, Valuation, table_of
 from .units import QTY_SCALE
@@ -36,10 +36,9 @@ class _Books:
     def __init__(self, connection: Connection, keys: list[tuple[int, int]]) -> None:
         self.connection = connection
         table = table_of(Valuation)
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         for sku_id, warehouse_id in keys:
             connection.execute(
-                dialect.insert(table)
+                insert_for(connection, table)
                 .values(sku_id=sku_id, warehouse_id=warehouse_id, qty=0, value=0)
                 .on_conflict_do_nothing(index_elements=["sku_id", "warehouse_id"])
             )

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from ..db import insert_for
 from ..spec.model import Template
 from . import faults
 from .columns import bucket_column, stock_tables
@@ -223,9 +223,8 @@ def post_checked(
 def _insert_balance(connection: Connection, template: Template, key: BalanceKey) -> None:
     balance = stock_tables(template).balance
     values = {"sku_id": key[0], "warehouse_id": key[1], "batch_id": key[2]}
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(balance)
+        insert_for(connection, balance)
         .values(values)
         .on_conflict_do_nothing(index_elements=["sku_id", "warehouse_id", "batch_id"])
     )

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from werkzeug.datastructures import MultiDict
 
 from ..documents.lookups import DatabaseLookups
-from ..documents.validate import Evaluated, FieldError, _env, evaluate, run
+from ..documents.validate import Evaluated, FieldError, evaluate, field_env, run
 from ..spec.expressions import Expression
 from ..spec.model import ALL, FieldSpec, FormSpec, Template
 from ..stock.query import StockRow
@@ -248,9 +248,9 @@ def conditions(
 ) -> tuple[set[str], set[str]]:
     """Header fields hidden by show_if, and fields required now (required or required_if)."""
     # The same environment evaluate() gives show_if and required_if.
-    env = _env(form.fields, evaluated.fields, lookups, {"$today": today})
+    env = field_env(form.fields, evaluated.fields, lookups, {"$today": today})
     env.update(evaluated.totals)
-    env["lines"] = [_env(form.lines, line, lookups, {}) for line in evaluated.lines]
+    env["lines"] = [field_env(form.lines, line, lookups, {}) for line in evaluated.lines]
     env["doc"] = env
     hidden = {n for n, s in form.fields.items() if s.show_if and not _holds(s.show_if, env)}
     required = {
