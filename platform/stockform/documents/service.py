@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -12,7 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, or_, select, update
 
 from ..spec.model import ALL, FormSpec, Template
+from ..stock.cuts import Cut
+from ..stock.ledger import codes
 from ..stock.tables import table_of
+from ..stock.units import qty_decimal
 from .errors import Forbidden, InvalidTransition, NotFound
 from .lookups import DatabaseLookups
 from .numbering import next_number
@@ -25,6 +28,7 @@ from .workflow import (
     check_transition,
     editable,
     may_take,
+    planned_cuts,
     record_approval,
     run_effects,
     spend_approvals,
@@ -66,14 +70,36 @@ class DocumentView:
         }
 
 
+@dataclass(frozen=True)
+class CutNotice:
+    """A lock a transition would cut: whose it is (document or reference) and how much."""
+
+    form: str | None
+    document_id: int | None
+    number: str | None
+    line: int | None
+    reference: str | None
+    sku: str
+    warehouse: str
+    qty: Decimal
+
+
 class Documents:
     """Documents of one template in one database."""
 
-    def __init__(self, engine: Engine, template: Template, version_id: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        template: Template,
+        version_id: int,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.engine = engine
         self.template = template
         self.version_id = version_id
         self.zone = ZoneInfo(template.info.timezone)
+        # History loaded in time order (demo data, imports) runs on its own clock.
+        self.clock = clock or _utc_now
 
     # -- permissions
     def form(self, form_id: str) -> FormSpec:
@@ -121,12 +147,12 @@ class Documents:
         """Validate and save a new document in its workflow's initial state."""
         form = self.form(form_id)
         self._require(actor, form_id, "create")
-        now = datetime.now(UTC)
+        now = self.clock()
         with self.engine.begin() as connection:
-            evaluated = self._evaluate(connection, form, fields, lines)
-            self._warehouse_allowed(actor, evaluated.fields)
             workflow = self.template.workflows.get(form.workflow or "")
             state = workflow.initial if workflow else "draft"
+            evaluated = self._evaluate(connection, form, fields, lines, state)
+            self._warehouse_allowed(actor, evaluated.fields)
             number = next_number(connection, form, now.astimezone(self.zone))
             doc_id = int(
                 connection.execute(
@@ -173,7 +199,7 @@ class Documents:
         replace_lines: bool = False,
     ) -> DocumentView:
         """Change the named fields (and lines) the document's state leaves editable."""
-        now = datetime.now(UTC)
+        now = self.clock()
         with self.engine.begin() as connection:
             row = self._row(connection, doc_id, lock=True)
             form = self.form(row.form)
@@ -199,7 +225,7 @@ class Documents:
                 if k in form.fields and form.fields[k].compute is None
             }
             raw_lines = [{k: v for k, v in line.items() if k != "id"} for line in new_lines]
-            evaluated = self._evaluate(connection, form, raw_fields, raw_lines, defaults=False)
+            evaluated = self._evaluate(connection, form, raw_fields, raw_lines, row.state)
             self._warehouse_allowed(actor, evaluated.fields)
             changes: dict[str, Any] = {
                 k: [old_fields.get(k), v]
@@ -230,7 +256,7 @@ class Documents:
         self, doc_id: int, transition: str, actor: Actor, comment: str | None = None
     ) -> DocumentView:
         """Take a transition: its checks, quorum and effects, all or nothing."""
-        now = datetime.now(UTC)
+        now = self.clock()
         with self.engine.begin() as connection:
             self._act(connection, doc_id, transition, actor, comment, now)
             self._automatic(connection, doc_id, actor, now)
@@ -276,8 +302,21 @@ class Documents:
         target = transition.target or row.state
         values: dict[str, Any] = {"state": target, "updated_by": actor.username, "updated_at": now}
         if changes:
-            values["fields"] = _json(doc.fields)
-            self._write_lines(connection, doc_id, doc.lines, doc.line_ids)
+            # Computed fields and totals follow the values the effects set.
+            evaluated = evaluate(
+                form,
+                {n: v for n, v in doc.fields.items() if form.fields[n].compute is None},
+                [
+                    {n: v for n, v in line.items() if form.lines[n].compute is None}
+                    for line in doc.lines
+                ],
+                DatabaseLookups(connection, self.template),
+                today=now.astimezone(self.zone).date(),
+                state=target,
+            )
+            values["fields"] = _json(evaluated.fields)
+            values["totals"] = _json(evaluated.totals)
+            self._write_lines(connection, doc_id, evaluated.lines, doc.line_ids)
         connection.execute(
             update(table_of(Document)).where(table_of(Document).c.id == doc_id).values(**values)
         )
@@ -311,6 +350,48 @@ class Documents:
             if not ready:
                 return
             self._act(connection, doc_id, ready[0].name, engine_actor, "automatic", now)
+
+    def cuts(self, doc_id: int, transition: str, actor: Actor) -> list[CutNotice]:
+        """The locks taking `transition` now would cut (a count short of locked goods), each
+        with the document that holds it, so a manager sees them before confirming."""
+        with self.engine.connect() as connection:  # never committed: planning only reads
+            row = self._row(connection, doc_id)
+            form = self.form(row.form)
+            self._require(actor, row.form, "read")
+            workflow = self.template.workflows.get(form.workflow or "")
+            if workflow is None or transition not in workflow.transitions:
+                return []
+            effects = workflow.transitions[transition].effects
+            if not any(e.cut_locks for e in effects):
+                return []
+            doc = self._loaded(connection, row, form)
+            planned = planned_cuts(connection, self.template, doc, effects)
+            notices = [self._cut_notice(connection, c) for c in planned]
+            connection.rollback()
+            return notices
+
+    def _cut_notice(self, connection: Connection, cut: Cut) -> CutNotice:
+        table = table_of(Document)
+        owner = None
+        if cut.document_id is not None:
+            owner = connection.execute(
+                select(table.c.form, table.c.number).where(table.c.id == cut.document_id)
+            ).first()
+        line = None
+        if cut.line_id is not None and cut.document_id is not None:
+            ids = [x["id"] for x in self._lines(connection, cut.document_id)]
+            line = ids.index(cut.line_id) + 1 if cut.line_id in ids else None
+        sku, warehouse = codes(connection, cut.sku_id, cut.warehouse_id)
+        return CutNotice(
+            form=owner.form if owner else None,
+            document_id=cut.document_id,
+            number=owner.number if owner else None,
+            line=line,
+            reference=cut.reference,
+            sku=sku,
+            warehouse=warehouse,
+            qty=qty_decimal(cut.qty),
+        )
 
     # -- reading
     def get(self, doc_id: int, actor: Actor | None = None) -> DocumentView:
@@ -387,11 +468,11 @@ class Documents:
         form: FormSpec,
         fields: Mapping[str, Any],
         lines: Sequence[Mapping[str, Any]],
-        defaults: bool = True,
+        state: str,
     ) -> Evaluated:
         lookups = DatabaseLookups(connection, self.template)
-        today = datetime.now(self.zone).date()
-        evaluated = evaluate(form, fields, lines, lookups, today=today)
+        today = self.clock().astimezone(self.zone).date()
+        evaluated = evaluate(form, fields, lines, lookups, today=today, state=state)
         if evaluated.errors:
             raise ValidationFailed(evaluated.errors)
         return evaluated
@@ -489,7 +570,10 @@ class Documents:
         ]
         lookups = DatabaseLookups(connection, self.template)
         header_env = field_env(
-            form.fields, fields, lookups, {"$today": datetime.now(self.zone).date()}
+            form.fields,
+            fields,
+            lookups,
+            {"$today": self.clock().astimezone(self.zone).date(), "state": row.state},
         )
         header_env.update({k: from_json_total(v) for k, v in row.totals.items()})
         line_envs = []
@@ -560,6 +644,10 @@ class Documents:
                 template_version=self.version_id,
             )
         )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _json(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -80,12 +80,16 @@ def evaluate(
     *,
     today: date,
     locale: str | None = None,
+    state: str | None = None,
 ) -> Evaluated:
-    """Clean values, computed values and every problem found (errors are not raised here)."""
+    """Clean values, computed values and every problem found (errors are not raised here).
+
+    `state` is the document's workflow state, which expressions see as `state`.
+    """
     errors: list[FieldError] = []
     fields = _clean(form.fields, raw_fields, lookups, errors, None)
     lines = [_clean(form.lines, raw, lookups, errors, i + 1) for i, raw in enumerate(raw_lines)]
-    base = {"$today": today}
+    base: dict[str, Any] = {"$today": today, "state": state}
     header_env = field_env(form.fields, fields, lookups, base)
     _defaults(form.fields, fields, raw_fields, header_env, errors, None)
     header_env = field_env(form.fields, fields, lookups, base)
@@ -132,8 +136,13 @@ def evaluate(
     errors.sort(key=lambda e: (e.line or 0, e.field != "lines"))
     if not errors:
         for check in form.checks:
-            if run(check.require, header_env) is not True:
-                errors.append(FieldError("", check.message.text(locale)))
+            if not check.per_line:
+                if run(check.require, header_env) is not True:
+                    errors.append(FieldError("", check.message.text(locale)))
+                continue
+            for number, env in enumerate(line_envs, start=1):
+                if run(check.require, {**header_env, **env}) is not True:
+                    errors.append(FieldError("", check.message.text(locale), number))
     return Evaluated(fields, lines, totals, errors)
 
 

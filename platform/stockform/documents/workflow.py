@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from ..spec.model import ALL, Effect, EffectKind, FormSpec, Template, Transition, WorkflowSpec
-from ..stock import catalog, locks
+from ..stock import catalog, cuts, locks
 from ..stock.errors import InsufficientStock, Shortage
 from ..stock.ledger import OUTSIDE, Move, Place, post
 from ..stock.locks import LockRequest
@@ -241,6 +241,36 @@ def _move(
     now: datetime,
     version_id: int,
 ) -> None:
+    moves = _moves(connection, doc, effect)
+    if not moves:
+        return
+    try:
+        if effect.cut_locks:
+            cuts.apply(
+                connection,
+                template,
+                cuts.plan(connection, template, moves),
+                user=actor.username,
+                now=now,
+            )
+        post(connection, template, moves, user=actor.username, now=now, template_version=version_id)
+    except InsufficientStock as exc:
+        raise InsufficientStock([_numbered(s, doc) for s in exc.shortages]) from None
+
+
+def planned_cuts(
+    connection: Connection, template: Template, doc: Loaded, effects: tuple[Effect, ...]
+) -> list[cuts.Cut]:
+    """The locks that taking a transition with these effects would cut, newest first."""
+    found: list[cuts.Cut] = []
+    for effect in effects:
+        if effect.kind is EffectKind.MOVE and effect.cut_locks:
+            found.extend(cuts.plan(connection, template, _moves(connection, doc, effect)))
+    return found
+
+
+def _moves(connection: Connection, doc: Loaded, effect: Effect) -> list[Move]:
+    """The movements a move effect makes, one per line with a quantity."""
     moves = []
     kind = effect.movement_kind or (
         "receipt"
@@ -257,13 +287,7 @@ def _move(
         sku_record = env.get("sku") if isinstance(env.get("sku"), Mapping) else {}
         precision = int((sku_record or {}).get("precision") or 0)
         cost = run(effect.unit_cost, env) if effect.unit_cost is not None else env.get("unit_cost")
-        batch = (
-            _code(run(effect.batch, env))
-            if effect.batch is not None
-            else _code(env.get("batch"))
-            if "batch" in doc.form.lines
-            else None
-        )
+        batch = _line_batch(doc, effect, env)
         sku_id = catalog.sku_id(connection, sku)
         batch_id = (
             catalog.ensure_batch(connection, sku_id, batch, env.get("expiry")) if batch else 0
@@ -294,18 +318,13 @@ def _move(
                 line_id=line_id,
             )
         )
-    if moves:
-        try:
-            post(
-                connection,
-                template,
-                moves,
-                user=actor.username,
-                now=now,
-                template_version=version_id,
-            )
-        except InsufficientStock as exc:
-            raise InsufficientStock([_numbered(s, doc) for s in exc.shortages]) from None
+    return moves
+
+
+def _line_batch(doc: Loaded, effect: Effect, env: Mapping[str, Any]) -> str | None:
+    if effect.batch is not None:
+        return _code(run(effect.batch, env))
+    return _code(env.get("batch")) if "batch" in doc.form.lines else None
 
 
 def _set(connection: Connection, template: Template, doc: Loaded, effect: Effect) -> dict[str, Any]:
@@ -315,12 +334,26 @@ def _set(connection: Connection, template: Template, doc: Loaded, effect: Effect
         doc.fields[effect.field] = value
         return {effect.field: value}
     name = effect.field[5:]
+    reads_stock = any(ref[0] == "stock" for ref in effect.value.references)
     for values, env in zip(doc.lines, doc.line_envs, strict=True):
+        if not reads_stock:
+            values[name] = run(effect.value, env)
+            continue
         sku, warehouse, _qty = _line_place(doc.form, effect, env)
-        page = query_stock(connection, template, sku=sku, warehouse=warehouse)
+        batch = _line_batch(doc, effect, env)
+        # A line with a batch sees that batch's stock; otherwise the SKU's at the warehouse.
+        page = query_stock(
+            connection,
+            template,
+            sku=sku,
+            warehouse=warehouse,
+            level="batch" if batch else "warehouse",
+            per_page=1000,
+        )
+        rows = [r for r in page.items if not batch or r.batch == batch]
         figures = (
-            {**page.items[0].buckets, **page.items[0].quantities}
-            if page.items
+            {**rows[0].buckets, **rows[0].quantities}
+            if rows
             else dict.fromkeys([*template.stock.buckets, *template.stock.quantities], 0)
         )
         values[name] = run(effect.value, {**env, "stock": figures})

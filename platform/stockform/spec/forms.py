@@ -13,7 +13,7 @@ from .fields import EXPRESSION_KEYS, build_field, has_expression_default
 from .issues import Path
 from .model import Check, FieldSpec, FormSpec, frozen_map
 from .scopes import RESERVED_FIELD_NAMES, field_value_type
-from .types import ANY, BOOL, ListOf, Record, Type
+from .types import ANY, BOOL, TEXT, ListOf, Record, Type
 
 NUMBERING_TOKENS = ("YYYY", "YY", "MM", "DD")
 _TOKEN = re.compile(r"\{([^{}]*)\}")
@@ -38,6 +38,8 @@ class FormScopes:
             **header,
             "lines": ListOf(self.line_record),
             "doc": self.doc_record,
+            # The document's workflow state (its initial state while it is being created).
+            "state": TEXT,
         }
         self.line: dict[str, Type] = {**self.header, **line_types, "line": self.line_record}
 
@@ -78,10 +80,13 @@ def _build_form(
         if expr is not None:
             totals[name] = expr
     checks = []
-    for i, _check in enumerate(ctx.get((*path, "checks")) or []):
-        expr = ctx.expression((*path, "checks", i, "require"), scopes.header, BOOL)
+    for i, check in enumerate(ctx.get((*path, "checks")) or []):
+        per_line = isinstance(check, Mapping) and check.get("per") == "line"
+        scope = scopes.line if per_line else scopes.header
+        expr = ctx.expression((*path, "checks", i, "require"), scope, BOOL)
         if expr is not None:
-            checks.append(Check(expr, ctx.label((*path, "checks", i, "message"), "check")))
+            message = ctx.label((*path, "checks", i, "message"), "check")
+            checks.append(Check(expr, message, per_line))
     _report_form_cycles(ctx, path, fields, lines, totals)
     workflow = raw.get("workflow")
     if workflow is not None and workflow not in workflows:

@@ -176,6 +176,7 @@ class StockSpec:
 class Check:
     require: Expression
     message: Label
+    per_line: bool = False  # evaluated for every line; a failure names the line
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ class Effect:
     expires_after: timedelta | None = None
     field: str | None = None
     value: Expression | None = None
+    cut_locks: bool = False  # a move short of stock cuts the newest locks on it
 
     @property
     def per_line(self) -> bool:

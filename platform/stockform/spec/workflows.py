@@ -295,6 +295,7 @@ def _build_effect(
         to_bucket=args.get("to"),
         movement_kind=args.get("kind"),
         expires_after=ctx.duration((*inner, "expires_after")),
+        cut_locks=args.get("cut_locks") is True,
     )
 
 

@@ -14,7 +14,7 @@ from .errors import UnknownItem
 from .tables import Lock, Sku, Warehouse, table_of
 from .units import qty_decimal
 
-STATUSES = ("active", "released", "consumed", "expired")
+STATUSES = ("active", "released", "consumed", "expired", "cut")
 
 
 @dataclass(frozen=True)

@@ -397,8 +397,12 @@ def _close(
     user: str | None,
     now: datetime,
     lock: Any = None,
+    batch_id: int | None = None,
 ) -> LockResult:
-    """Move qty (default: all that is open) out of the lock: back (release) or out (consume)."""
+    """Move qty (default: all that is open) out of the lock: back (release) or out (consume).
+
+    batch_id limits the parts taken to that batch (a count cutting one batch's locks).
+    """
     lock = lock if lock is not None else _load(connection, lock_id)
     if lock.status != ACTIVE:
         raise LockStateError(f"lock {lock_id} is {lock.status}, not active")
@@ -412,16 +416,20 @@ def _close(
         )
     moves, left = [], qty
     parts = _parts(connection, lock_id, template)
-    for batch_id, open_qty in parts or [(0, lock.open_qty)]:
+    for part_batch, open_qty in parts or [(0, lock.open_qty)]:
         if left == 0:
             break
+        if batch_id is not None and part_batch != batch_id:
+            continue
         take = min(left, open_qty)
         left -= take
-        moves.append(_move(lock, lock_id, batch_id, take, lock.to_bucket, target, kind))
+        moves.append(_move(lock, lock_id, part_batch, take, lock.to_bucket, target, kind))
         if parts:
             connection.execute(
-                _PART_UPDATE, {"lock": lock_id, "batch": batch_id, "open": open_qty - take}
+                _PART_UPDATE, {"lock": lock_id, "batch": part_batch, "open": open_qty - take}
             )
+    if left:
+        raise LockStateError(f"lock {lock_id} holds less than {qty_decimal(qty)} in that batch")
     remaining = lock.open_qty - qty
     connection.execute(
         _LOCK_UPDATE,
@@ -579,6 +587,34 @@ def consume(
     """Ship locked stock: locked -> outside (all of it, or qty for a partial shipment)."""
     return _close(
         connection, template, lock_id, qty, None, kind, "consumed", user, now or datetime.now(UTC)
+    )
+
+
+def cut(
+    connection: Connection,
+    template: Template,
+    lock_id: int,
+    qty: int,
+    batch_id: int,
+    *,
+    user: str | None = None,
+    now: datetime | None = None,
+) -> LockResult:
+    """Give qty of one batch of a lock back to its source bucket, because a count found the
+    goods missing: the lock keeps the rest, or ends as `cut`."""
+    lock = _load(connection, lock_id)
+    return _close(
+        connection,
+        template,
+        lock_id,
+        qty,
+        lock.from_bucket,
+        "cut",
+        "cut",
+        user,
+        now or datetime.now(UTC),
+        lock,
+        batch_id,
     )
 
 

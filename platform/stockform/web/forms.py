@@ -169,6 +169,9 @@ def detail_page(
         abort(404)
     workflow = template().workflows.get(form.workflow or "")
     allowed = editable(workflow, doc.state)
+    transitions = (
+        [workflow.transitions[t] for t in docs.transitions_for(doc, actor)] if workflow else []
+    )
     return (
         render_template(
             "forms/detail.html",
@@ -176,9 +179,9 @@ def detail_page(
             doc=doc,
             workflow=workflow,
             history=docs.history(doc_id),
-            transitions=[workflow.transitions[t] for t in docs.transitions_for(doc, actor)]
-            if workflow
-            else [],
+            transitions=transitions,
+            # Locks a count would cut are named before anyone confirms it.
+            cuts={t.name: docs.cuts(doc_id, t.name, actor) for t in transitions},
             may_edit=docs.may(actor, form.id, "create") and (allowed == ALL or bool(allowed)),
             refusal=refusal or {},
         ),
