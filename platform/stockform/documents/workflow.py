@@ -17,7 +17,7 @@ from ..stock.ledger import OUTSIDE, Move, Place, post
 from ..stock.locks import LockRequest
 from ..stock.query import query_stock
 from ..stock.tables import table_of
-from ..stock.units import to_money, to_qty
+from ..stock.units import qty_decimal, to_money, to_qty
 from .errors import Forbidden, InvalidTransition
 from .tables import Approval
 from .users import Actor
@@ -172,21 +172,22 @@ def _lock(
     now: datetime,
 ) -> None:
     requests = []
+    # Locking a line that is already locked only tops it up: a lock that expired (an
+    # unpaid order) or that a count cut is taken again, and nothing is ever locked twice.
+    held = _held(connection, doc, effect.rule, now)
     for line_id, env in zip(doc.line_ids, doc.line_envs, strict=True):
         sku, warehouse, qty = _line_place(doc.form, effect, env)
         if not qty:
             continue
         sku_id = catalog.sku_id(connection, sku)
-        precision = (
-            int(env.get("sku", {}).get("precision") or 0)
-            if isinstance(env.get("sku"), Mapping)
-            else 0
-        )
+        missing = to_qty(qty, _precision(env)) - held.get(line_id, 0)
+        if missing <= 0:
+            continue
         requests.append(
             LockRequest(
                 sku_id,
                 catalog.warehouse_id(connection, warehouse),
-                to_qty(qty, precision),
+                missing,
                 rule=effect.rule,
                 document_form=doc.form.id,
                 document_id=doc.id,
@@ -198,6 +199,22 @@ def _lock(
         locks.acquire(connection, template, requests, user=actor.username, now=now)
     except InsufficientStock as exc:
         raise InsufficientStock([_numbered(s, doc) for s in exc.shortages]) from None
+
+
+def _precision(env: Mapping[str, Any]) -> int:
+    record = env.get("sku")
+    return int(record.get("precision") or 0) if isinstance(record, Mapping) else 0
+
+
+def _held(connection: Connection, doc: Loaded, rule: str | None, now: datetime) -> dict[int, int]:
+    """Open locked quantity per line (thousandths), leaving out locks whose time is up."""
+    held: dict[int, int] = {}
+    for lock in locks.locks_of(
+        connection, document_form=doc.form.id, document_id=doc.id, rule=rule
+    ):
+        if lock.line_id is not None and (lock.expires_at is None or lock.expires_at > now):
+            held[lock.line_id] = held.get(lock.line_id, 0) + lock.open_qty
+    return held
 
 
 def _numbered(shortage: Shortage, doc: Loaded) -> Shortage:
@@ -221,6 +238,8 @@ def _on_locks(
     actor: Actor,
     now: datetime,
 ) -> None:
+    if effect.kind is EffectKind.CONSUME and effect.qty is None:
+        _refuse_short_locks(connection, doc, effect, now)
     for lock in locks.locks_of(
         connection, document_form=doc.form.id, document_id=doc.id, rule=effect.rule
     ):
@@ -230,6 +249,25 @@ def _on_locks(
             locks.release(connection, template, lock.id, user=actor.username, now=now)
         else:
             locks.consume(connection, template, lock.id, user=actor.username, now=now)
+
+
+def _refuse_short_locks(connection: Connection, doc: Loaded, effect: Effect, now: datetime) -> None:
+    """Shipping a line whose lock holds less than its quantity would ship less than the
+    document says: refuse, naming each such line, so someone locks it again or changes it."""
+    held = _held(connection, doc, effect.rule, now)
+    short = []
+    for number, (line_id, env) in enumerate(zip(doc.line_ids, doc.line_envs, strict=True), 1):
+        sku, _warehouse, qty = _line_place(doc.form, effect, env)
+        if not qty:
+            continue
+        have = held.get(line_id, 0)
+        if have < to_qty(qty, _precision(env)):
+            short.append(
+                f"line {number}: {qty_decimal(have)} of {qty} {sku} is locked"
+                " (its lock expired or a count cut it)"
+            )
+    if short:
+        raise InvalidTransition("; ".join(short) + "; lock the lines again first")
 
 
 def _move(
