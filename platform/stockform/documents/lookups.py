@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -43,19 +44,32 @@ class DatabaseLookups:
             self._records[key] = self._load(kind, value)
         return self._records[key]
 
+    def prefetch(self, kind: str, values: Iterable[str]) -> None:
+        """Read many SKUs in one query (a document's lines), so each line does not ask."""
+        wanted = {v for v in values if isinstance(v, str) and (kind, v) not in self._records}
+        if kind != "sku" or not wanted:
+            return
+        table = stock_tables(self.template).sku
+        for chunk in _chunks(sorted(wanted), 500):
+            for row in self.connection.execute(select(table).where(table.c.code.in_(chunk))):
+                self._records[("sku", row.code)] = self._sku(row)
+        for value in wanted:
+            self._records.setdefault(("sku", value), None)
+
+    def _sku(self, row: Any) -> dict[str, Any]:
+        values = row._mapping
+        record: dict[str, Any] = {
+            k: values[k] for k in ("id", "code", "name", "unit", "barcode", "precision")
+        }
+        for name, spec in self.template.sku.fields.items():
+            record[name] = load_field(spec.type, values[field_column(name)])
+        return record
+
     def _load(self, kind: str, value: str) -> dict[str, Any] | None:
         if kind == "sku":
             table = stock_tables(self.template).sku
             row = self.connection.execute(select(table).where(table.c.code == value)).first()
-            if row is None:
-                return None
-            values = row._mapping
-            record: dict[str, Any] = {
-                k: values[k] for k in ("id", "code", "name", "unit", "barcode", "precision")
-            }
-            for name, spec in self.template.sku.fields.items():
-                record[name] = load_field(spec.type, values[field_column(name)])
-            return record
+            return None if row is None else self._sku(row)
         if kind == "warehouse":
             table = table_of(Warehouse)
             found = self.connection.execute(
@@ -69,3 +83,8 @@ class DatabaseLookups:
             ).first()
             return None if found is None else dict(found._mapping)
         return None
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -36,7 +36,8 @@ class FieldError:
 
     def __str__(self) -> str:
         if not self.field:
-            return self.message  # a check of the whole document
+            # A check of the whole document, or of one line (`per: line`), which it names.
+            return f"line {self.line}: {self.message}" if self.line else self.message
         where = f"line {self.line}, {self.field}" if self.line else self.field
         return f"{where}: {self.message}"
 
@@ -87,6 +88,11 @@ def evaluate(
     `state` is the document's workflow state, which expressions see as `state`.
     """
     errors: list[FieldError] = []
+    prefetch = getattr(lookups, "prefetch", None)
+    if prefetch is not None:
+        for name, spec in form.lines.items():
+            if spec.type == "sku":
+                prefetch("sku", [str(raw.get(name)).strip() for raw in raw_lines if raw.get(name)])
     fields = _clean(form.fields, raw_fields, lookups, errors, None)
     lines = [_clean(form.lines, raw, lookups, errors, i + 1) for i, raw in enumerate(raw_lines)]
     base: dict[str, Any] = {"$today": today, "state": state}

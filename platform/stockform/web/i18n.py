@@ -11,7 +11,7 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Blueprint, Flask, redirect, request, session
+from flask import Blueprint, Flask, g, redirect, request, session
 from flask_babel import Babel, Domain, get_locale
 
 from ..spec.model import Label
@@ -51,8 +51,12 @@ class StockformBabel(Babel):  # type: ignore[misc]
 
 
 def current_locale() -> str:
-    locale = get_locale()
-    return str(locale.language) if locale is not None else DEFAULT_LOCALE
+    # Asked thousands of times by a big page (every label): once per request is enough.
+    cached = g.get("sf_locale")
+    if cached is None:
+        locale = get_locale()
+        cached = g.sf_locale = str(locale.language) if locale is not None else DEFAULT_LOCALE
+    return str(cached)
 
 
 def select_locale() -> str:
