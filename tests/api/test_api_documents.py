@@ -59,6 +59,8 @@ def test_validation_failed_names_every_field_and_line(api: Api) -> None:
     [
         ({"fields": [], "lines": []}, [("fields", "must be an object of field names and values")]),
         ({"fields": {}, "lines": {}}, [("lines", "must be a list of objects, one per line")]),
+        ({"fields": None}, [("fields", "must be an object of field names and values")]),
+        ({"fields": {}, "lines": None}, [("lines", "must be a list of objects, one per line")]),
         (
             {"lines": [{"id": 4, "sku": "A-1"}]},
             [("lines[1].id", "a new document's lines have no id yet")],
@@ -101,6 +103,12 @@ def test_missing_forms_and_documents_are_not_found(api: Api) -> None:
         f"no return document {doc['id']}",
     )
     assert error(api.get(f"{ORDERS}/999999"))[:3] == (404, "not_found", "no document 999999")
+    too_large = 2**63
+    assert error(api.patch(f"{ORDERS}/{too_large}", json={}))[:3] == (
+        404,
+        "not_found",
+        f"no sales_order document {too_large}",
+    )
     assert error(api.post(f"{ORDERS}/{doc['id']}/actions/fly"))[:3] == (
         404,
         "not_found",

@@ -215,7 +215,7 @@ def test_a_malformed_key_is_bad_request(api: Api, key: str) -> None:
     assert error(response) == (
         400,
         "bad_request",
-        "Idempotency-Key must be 1 to 255 printable characters",
+        "Idempotency-Key must be 1 to 255 printable ASCII characters",
         [],
     )
 

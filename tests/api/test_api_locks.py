@@ -120,7 +120,15 @@ def test_locks_are_listed_by_reference(api: Api) -> None:
     assert api.get(f"/api/v1/locks/{first['id']}").get_json() == first
     assert api.get("/api/v1/locks?sku=B-2&status=active").get_json()["total"] == 1
     assert error(api.get("/api/v1/locks?status=open"))[2] == (
-        "status: 'open' is not one of active, released, consumed, expired"
+        "status: 'open' is not one of active, released, consumed, expired, cut"
+    )
+    assert error(api.get("/api/v1/locks?status="))[2] == (
+        "status: '' is not one of active, released, consumed, expired, cut"
+    )
+    assert error(api.post(f"/api/v1/locks/{2**63}/release"))[:3] == (
+        404,
+        "not_found",
+        f"no lock {2**63}",
     )
 
 

@@ -64,6 +64,8 @@ def test_filters_match_codes_and_either_end(api: Api, stock: Stock) -> None:
         ("after=-1", "after: '-1' is not a whole number"),
         ("after=x", "after: 'x' is not a whole number"),
         ("limit=0", "limit: must be from 1 to 1000, not 0"),
+        ("after=", "after: '' is not a whole number"),
+        (f"after={2**63}", f"after: must be from 0 to {2**63 - 1}, not {2**63}"),
     ],
 )
 def test_bad_cursors_are_validation_failed(api: Api, query: str, message: str) -> None:

@@ -99,3 +99,38 @@ def test_another_template_gives_another_document() -> None:
     assert "receipt.Document" in document["components"]["schemas"]
     transitions = document["paths"]["/api/v1/documents/receipt/{doc_id}/actions/{transition}"]
     assert transitions["parameters"][1]["schema"] == {"enum": ["cancel", "confirm"]}
+
+
+def test_links_lead_from_a_new_thing_to_the_operations_on_it(api: Api) -> None:
+    """The links schemathesis' state machine follows: each names an operation of the document
+    and fills a path parameter that operation has from the answer's body."""
+    document = api.get("/api/v1/openapi.json", user=None).get_json()
+    operations = {
+        operation["operationId"]: [*item.get("parameters", []), *operation.get("parameters", [])]
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method != "parameters"
+    }
+    links = {}
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    links.setdefault(operation["operationId"], set()).add(link["operationId"])
+                    path_parameters = {
+                        p["name"] for p in operations[link["operationId"]] if p["in"] == "path"
+                    }
+                    assert set(link["parameters"]) <= path_parameters, link
+                    assert all(
+                        v.startswith("$response.body#/") for v in link["parameters"].values()
+                    )
+    assert links["createLock"] == {"getLock", "releaseLock", "keepLock", "consumeLock"}
+    assert links["createSku"] == {"getSku", "updateSku"}
+    assert links["create_sales_order"] == {
+        "get_sales_order",
+        "update_sales_order",
+        "act_sales_order",
+    }
+    assert links["act_return"] == {"get_return", "update_return", "act_return"}

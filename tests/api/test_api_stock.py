@@ -142,6 +142,8 @@ def test_a_bad_expression_is_invalid_expression(
     [
         ("page=0", "page: must be from 1 to 1000000, not 0"),
         ("page=x", "page: 'x' is not a whole number"),
+        ("page=", "page: '' is not a whole number"),
+        ("sku=A%00", "sku: must not contain the NUL character"),
         ("per_page=1001", "per_page: must be from 1 to 1000, not 1001"),
         ("per_page=-1", "per_page: '-1' is not a whole number"),
         (
@@ -155,6 +157,30 @@ def test_bad_paging_is_validation_failed(api: Api, query: str, message: str) -> 
     assert (status, code, text) == (422, "validation_failed", message)
     name = query.split("=")[0]
     assert details == [{"field": name, "line": None, "message": message[len(name) + 2 :]}]
+
+
+@pytest.mark.parametrize(
+    ("path", "details"),
+    [
+        (
+            "/api/v1/stock?warehous=SH&sku=A-1&x=1",
+            [
+                ("warehous", "no such query parameter (did you mean 'warehouse'?)"),
+                (
+                    "x",
+                    "no such query parameter (valid: order, page, per_page, sku, warehouse, where)",
+                ),
+            ],
+        ),
+        ("/api/v1/warehouses?page=1", [("page", "no such query parameter")]),
+    ],
+)
+def test_unknown_query_parameters_are_validation_failed(
+    api: Api, path: str, details: list[tuple[str, str]]
+) -> None:
+    status, code, _message, found = error(api.get(path))
+    assert (status, code) == (422, "validation_failed")
+    assert [(d["field"], d["message"]) for d in found] == details
 
 
 def test_warehouses_list_codes_and_names(api: Api) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, request
 
@@ -13,14 +14,19 @@ from ..database import Runtime
 from ..documents.service import Documents
 from ..documents.users import Actor
 from ..documents.values import to_json
+from ..spec.issues import did_you_mean
 from ..stock.service import Stock
-from .errors import ApiError
+from .errors import ApiError, validation_failed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_BODY = 1024 * 1024  # bytes; larger bodies get payload_too_large
 MAX_PER_PAGE = 1000
 MAX_PAGE = 1_000_000
+MAX_ID = 2**63 - 1  # ids are 64-bit columns: a larger one names nothing
+
+View = TypeVar("View", bound=Callable[..., Any])
+QUERY_PARAMETERS: dict[str, tuple[str, ...]] = {}  # endpoint -> the query parameters it reads
 
 
 def runtime() -> Runtime:
@@ -99,18 +105,49 @@ def decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def query_int(name: str, default: int, *, low: int = 1, high: int | None = None) -> int:
+def takes_query(*names: str) -> Callable[[View], View]:
+    """Declare the query parameters a route reads; refuse_unknown_query refuses any other."""
+
+    def register(view: View) -> View:
+        QUERY_PARAMETERS[f"{bp.name}.{view.__name__}"] = names
+        return view
+
+    return register
+
+
+def refuse_unknown_query() -> None:
+    """Unknown query parameters are refused like unknown body keys: `?warehous=SH` would
+    otherwise quietly answer for every warehouse."""
+    if request.endpoint is None:
+        return  # no route: not_found follows
+    known = QUERY_PARAMETERS.get(request.endpoint, ())
+    details = []
+    for name in dict.fromkeys(request.args):
+        if name not in known:
+            hint = did_you_mean(name, known)
+            message = "no such query parameter" + (f" ({hint})" if hint else "")
+            details.append({"field": name, "line": None, "message": message})
+    if details:
+        raise validation_failed(details)
+
+
+def query_int(name: str, default: int, *, low: int = 1, high: int = MAX_ID) -> int:
     """An integer query parameter within bounds, or validation_failed naming it."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    text = raw.strip()
-    if not re.fullmatch(r"[0-9]+", text):
+    if not re.fullmatch(r"[0-9]+", raw):
         raise ApiError.invalid(name, f"'{raw}' is not a whole number")
-    value = int(text) if len(text) <= 18 else None
-    if value is None or value < low or (high is not None and value > high):
-        bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise ApiError.invalid(name, f"must be {bounds}, not {text}")
+    value = int(raw) if len(raw) <= 20 else None
+    if value is None or value < low or value > high:
+        raise ApiError.invalid(name, f"must be from {low} to {high}, not {raw}")
+    return value
+
+
+def existing_id(what: str, value: int) -> int:
+    """A path's id, or not_found for one too large to name anything."""
+    if value > MAX_ID:
+        raise ApiError("not_found", f"no {what} {value}")
     return value
 
 
@@ -120,12 +157,15 @@ def paging() -> tuple[int, int]:
 
 
 def query_text(name: str) -> str | None:
+    """A text query parameter; empty is none. NUL is refused: PostgreSQL cannot compare it."""
     value = request.args.get(name)
+    if value and "\x00" in value:
+        raise ApiError.invalid(name, "must not contain the NUL character")
     return value if value else None
 
 
 def query_choice(name: str, choices: tuple[str, ...]) -> str | None:
-    value = query_text(name)
+    value = request.args.get(name)
     if value is not None and value not in choices:
         raise ApiError.invalid(name, f"'{value}' is not one of {', '.join(choices)}")
     return value

@@ -10,7 +10,17 @@ from ..documents.errors import Forbidden
 from ..documents.service import Documents, DocumentView
 from ..spec.issues import did_you_mean
 from ..spec.model import FormSpec
-from .context import actor, body, bp, documents, jsonify, paging, query_text
+from .context import (
+    actor,
+    body,
+    bp,
+    documents,
+    existing_id,
+    jsonify,
+    paging,
+    query_text,
+    takes_query,
+)
 from .errors import ApiError
 from .inputs import Fields
 
@@ -31,16 +41,16 @@ def _form(docs: Documents, form_id: str, grant: str) -> FormSpec:
 
 def _view(docs: Documents, form_id: str, doc_id: int) -> DocumentView:
     _form(docs, form_id, "read")
-    view = docs.get(doc_id)
+    view = docs.get(existing_id(f"{form_id} document", doc_id))
     if view.form != form_id:
         raise ApiError("not_found", f"no {form_id} document {doc_id}")
     return view
 
 
 def _lines(fields: Fields, form: FormSpec, *, ids: bool) -> list[dict[str, Any]] | None:
-    lines = fields.values.get("lines")
-    if lines is None:
+    if "lines" not in fields.values:
         return None
+    lines = fields.values["lines"]
     if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
         fields.fail("lines", "must be a list of objects, one per line")
         return None
@@ -57,9 +67,9 @@ def _lines(fields: Fields, form: FormSpec, *, ids: bool) -> list[dict[str, Any]]
 
 
 def _header(fields: Fields) -> dict[str, Any]:
-    values = fields.values.get("fields")
-    if values is None:
+    if "fields" not in fields.values:
         return {}
+    values = fields.values["fields"]
     if not isinstance(values, dict):
         fields.fail("fields", "must be an object of field names and values")
         return {}
@@ -78,6 +88,7 @@ def create_document(form_id: str) -> Response:
 
 
 @bp.get("/documents/<form_id>")
+@takes_query("state", "number", "q", "warehouse", "page", "per_page")
 def list_documents(form_id: str) -> Response:
     docs = documents()
     page, per_page = paging()

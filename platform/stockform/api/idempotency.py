@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from .errors import ApiError
 from .tables import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+KEY_PATTERN = "^[ -~]{1,255}$"  # printable ASCII: what every HTTP client sends as it is
 KEEP = timedelta(hours=24)
 WAIT = 10.0  # seconds a retry waits for the first request with its key
 POLL = 0.05
@@ -146,8 +148,8 @@ def before_request() -> Response | None:
     if request.method not in METHODS or HEADER not in request.headers:
         return None
     key = request.headers[HEADER]
-    if not key or len(key) > 255 or not key.isprintable():
-        raise ApiError("bad_request", f"{HEADER} must be 1 to 255 printable characters")
+    if not re.fullmatch(KEY_PATTERN, key):
+        raise ApiError("bad_request", f"{HEADER} must be 1 to 255 printable ASCII characters")
     digest = fingerprint(request.method, request.path, request.get_data(cache=True))
     scope = f"token:{g.token_id}"
     found = claim(runtime().engine, scope, key, request.method, request.path, digest, wait=WAIT)

@@ -24,12 +24,14 @@ from .context import (
     body,
     bp,
     decimal_text,
+    existing_id,
     jsonify,
     paging,
     query_choice,
     query_text,
     runtime,
     stock,
+    takes_query,
 )
 from .errors import ApiError
 from .inputs import Fields
@@ -145,6 +147,7 @@ def rules_default(template: Template) -> str:
 
 
 @bp.get("/locks")
+@takes_query("reference", "sku", "warehouse", "status", "page", "per_page")
 def list_locks() -> Response:
     page, per_page = paging()
     items, total = stock().find_locks(
@@ -167,11 +170,11 @@ def list_locks() -> Response:
 
 @bp.get("/locks/<int:lock_id>")
 def get_lock(lock_id: int) -> Response:
-    return jsonify(lock_json(stock().lock_record(lock_id)))
+    return jsonify(lock_json(stock().lock_record(existing_id("lock", lock_id))))
 
 
 def _changeable(lock_id: int, action: str) -> LockRecord:
-    lock = stock().lock_record(lock_id)
+    lock = stock().lock_record(existing_id("lock", lock_id))
     _require_warehouse(lock.warehouse)
     if lock.owned_by_document:
         raise ApiError(

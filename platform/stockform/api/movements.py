@@ -8,7 +8,16 @@ from typing import Any
 from flask import Response
 
 from ..stock.journal import Entry
-from .context import MAX_PER_PAGE, bp, decimal_text, jsonify, query_int, query_text, stock
+from .context import (
+    MAX_PER_PAGE,
+    bp,
+    decimal_text,
+    jsonify,
+    query_int,
+    query_text,
+    stock,
+    takes_query,
+)
 
 
 def entry_json(entry: Entry) -> dict[str, Any]:
@@ -43,6 +52,7 @@ def entry_json(entry: Entry) -> dict[str, Any]:
 
 
 @bp.get("/movements")
+@takes_query("after", "sku", "warehouse", "limit")
 def list_movements() -> Response:
     after = query_int("after", 0, low=0)
     limit = query_int("limit", 100, high=MAX_PER_PAGE)

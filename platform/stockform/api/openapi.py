@@ -8,12 +8,14 @@ from typing import Any
 from flask import Response, current_app
 
 from ..spec.model import Template
-from .context import MAX_PER_PAGE, bp, jsonify, runtime
+from ..stock.lock_records import STATUSES
+from .context import MAX_ID, MAX_PAGE, MAX_PER_PAGE, bp, jsonify, runtime
 from .errors import CODES
-from .idempotency import HEADER
+from .idempotency import HEADER, KEY_PATTERN
 from .schemas import Schema, common_schemas, form_schemas, ref
 
 PREFIX = "/api/v1"
+NO_NUL = r"^[^\x00]*$"  # query text: no NUL character
 CACHE = "stockform.api.openapi"
 
 
@@ -27,27 +29,46 @@ def _param(name: str, where: str, schema: Schema, description: str = "") -> Sche
 
 
 def _query(name: str, description: str, schema: Schema | None = None) -> Schema:
-    return _param(name, "query", schema or {"type": "string"}, description)
+    return _param(name, "query", schema or {"type": "string", "pattern": NO_NUL}, description)
 
 
 PAGING = [
-    _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": 10**6}),
+    _query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
     _query(
         "per_page",
         f"Items per page, 1 to {MAX_PER_PAGE} (default 50).",
         {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
     ),
 ]
+ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+LOCK_ACTIONS = {  # action -> (summary, request body)
+    "release": ("Give the lock's stock back (all, or qty).", "LockQty"),
+    "keep": ("Make the lock permanent: it no longer expires.", None),
+    "consume": ("Ship the locked stock (all, or qty for a partial shipment).", "LockQty"),
+}
 IDEMPOTENCY = _param(
     HEADER,
     "header",
-    {"type": "string", "minLength": 1, "maxLength": 255},
-    "Optional. A retry with the same key and body replays the first answer (kept 24 hours).",
+    {"type": "string", "pattern": KEY_PATTERN},
+    "Optional, 1 to 255 printable ASCII characters. A retry with the same key and body replays "
+    "the first answer (kept 24 hours).",
 )
 
 
 def _json(schema: Schema, description: str) -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _links(parameter: str, source: str, *operation_ids: str) -> Schema:
+    """OpenAPI links from a success to the operations its answer names a thing for: the `id`
+    of a new lock goes to GET /locks/{lock_id}, and so on."""
+    return {
+        operation_id: {
+            "operationId": operation_id,
+            "parameters": {parameter: f"$response.body#/{source}"},
+        }
+        for operation_id in operation_ids
+    }
 
 
 def _operation(
@@ -60,9 +81,12 @@ def _operation(
     body: str | None = None,
     body_required: bool = True,
     write: bool = False,
+    links: Schema | None = None,
 ) -> Schema:
     status, schema = ok
     responses: Schema = {str(status): _json(ref(schema), "Success.")}
+    if links:
+        responses[str(status)]["links"] = links
     for code in sorted({401, *errors}):
         names = ", ".join(f"`{c}`" for c, (s, _) in CODES.items() if s == code)
         responses[str(code)] = _json(ref("Error"), names)
@@ -83,7 +107,10 @@ def _operation(
 
 def _paths(template: Template) -> dict[str, Schema]:
     code = _param("code", "path", {"type": "string"})
-    lock_id = _param("lock_id", "path", {"type": "integer"})
+    lock_id = _param("lock_id", "path", ID)
+    # Every answer that is a SKU or a lock links to the operations on that SKU or lock.
+    sku_links = _links("code", "code", "getSku", "updateSku")
+    lock_links = _links("lock_id", "id", "getLock", *(f"{action}Lock" for action in LOCK_ACTIONS))
     paths: dict[str, Schema] = {
         "/stock": {
             "get": _operation(
@@ -123,11 +150,12 @@ def _paths(template: Template) -> dict[str, Schema]:
                 (400, 403, 413, 422),
                 body="SkuInput",
                 write=True,
+                links=sku_links,
             ),
         },
         "/skus/{code}": {
             "parameters": [code],
-            "get": _operation("getSku", "One SKU.", (200, "Sku"), (404,)),
+            "get": _operation("getSku", "One SKU.", (200, "Sku"), (404,), links=sku_links),
             "patch": _operation(
                 "updateSku",
                 "Change a SKU's name, unit, barcode or fields (admin).",
@@ -135,6 +163,7 @@ def _paths(template: Template) -> dict[str, Schema]:
                 (400, 403, 404, 413, 422),
                 body="SkuPatch",
                 write=True,
+                links=sku_links,
             ),
         },
         "/movements": {
@@ -144,7 +173,11 @@ def _paths(template: Template) -> dict[str, Schema]:
                 (200, "MovementPage"),
                 (422,),
                 parameters=[
-                    _query("after", "A movement id: return later ones.", {"type": "integer"}),
+                    _query(
+                        "after",
+                        "A movement id: return later ones.",
+                        {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                    ),
                     _query("sku", "A SKU code (exact)."),
                     _query("warehouse", "A warehouse code, either end (exact)."),
                     _query(
@@ -165,7 +198,7 @@ def _paths(template: Template) -> dict[str, Schema]:
                     _query("reference", "The order system's reference (exact)."),
                     _query("sku", "A SKU code (exact)."),
                     _query("warehouse", "A warehouse code (exact)."),
-                    _query("status", "active, released, consumed or expired."),
+                    _query("status", f"One of {', '.join(STATUSES)}.", {"enum": list(STATUSES)}),
                     *PAGING,
                 ],
             ),
@@ -176,18 +209,15 @@ def _paths(template: Template) -> dict[str, Schema]:
                 (400, 403, 409, 413, 422),
                 body="LockInput",
                 write=True,
+                links=lock_links,
             ),
         },
         "/locks/{lock_id}": {
             "parameters": [lock_id],
-            "get": _operation("getLock", "One lock.", (200, "Lock"), (404,)),
+            "get": _operation("getLock", "One lock.", (200, "Lock"), (404,), links=lock_links),
         },
     }
-    for action, summary, body in (
-        ("release", "Give the lock's stock back (all, or qty).", "LockQty"),
-        ("keep", "Make the lock permanent: it no longer expires.", None),
-        ("consume", "Ship the locked stock (all, or qty for a partial shipment).", "LockQty"),
-    ):
+    for action, (summary, body) in LOCK_ACTIONS.items():
         paths[f"/locks/{{lock_id}}/{action}"] = {
             "parameters": [lock_id],
             "post": _operation(
@@ -198,6 +228,7 @@ def _paths(template: Template) -> dict[str, Schema]:
                 body=body,
                 body_required=False,
                 write=True,
+                links=lock_links,
             ),
         }
     for form in template.forms.values():
@@ -208,10 +239,18 @@ def _paths(template: Template) -> dict[str, Schema]:
 def _form_paths(template: Template, form_id: str) -> dict[str, Schema]:
     form = template.forms[form_id]
     label = form.label.text()
-    doc_id = _param("doc_id", "path", {"type": "integer"})
+    doc_id = _param("doc_id", "path", ID)
     workflow = template.workflows.get(form.workflow or "")
     transitions = sorted(workflow.transitions) if workflow else []
     base = f"/documents/{form_id}"
+    # Every answer that is a document links to the operations on that document.
+    links = _links(
+        "doc_id",
+        "id",
+        f"get_{form_id}",
+        f"update_{form_id}",
+        *([f"act_{form_id}"] if transitions else []),
+    )
     paths: dict[str, Schema] = {
         base: {
             "get": _operation(
@@ -234,6 +273,7 @@ def _form_paths(template: Template, form_id: str) -> dict[str, Schema]:
                 (400, 403, 409, 413, 422),
                 body=f"{form_id}.DocumentInput",
                 write=True,
+                links=links,
             ),
         },
         f"{base}/{{doc_id}}": {
@@ -243,6 +283,7 @@ def _form_paths(template: Template, form_id: str) -> dict[str, Schema]:
                 f"{label}: one document.",
                 (200, f"{form_id}.Document"),
                 (403, 404),
+                links=links,
             ),
             "patch": _operation(
                 f"update_{form_id}",
@@ -251,6 +292,7 @@ def _form_paths(template: Template, form_id: str) -> dict[str, Schema]:
                 (400, 403, 404, 409, 413, 422),
                 body=f"{form_id}.DocumentPatch",
                 write=True,
+                links=links,
             ),
         },
     }
@@ -265,6 +307,7 @@ def _form_paths(template: Template, form_id: str) -> dict[str, Schema]:
                 body="Comment",
                 body_required=False,
                 write=True,
+                links=links,
             ),
         }
     return paths

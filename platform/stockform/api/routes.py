@@ -10,7 +10,7 @@ from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import auth, documents, errors, idempotency, locks, movements, openapi, skus, stock
-from .context import MAX_BODY, bp
+from .context import MAX_BODY, bp, refuse_unknown_query
 
 ROUTE_MODULES = (stock, skus, documents, locks, movements, openapi)
 
@@ -25,6 +25,7 @@ def _limit_body() -> None:
 
 bp.before_request(_limit_body)
 bp.before_request(auth.authenticate)
+bp.before_request(refuse_unknown_query)
 bp.before_request(idempotency.before_request)
 bp.after_request(idempotency.after_request)
 bp.teardown_request(idempotency.teardown_request)

@@ -21,10 +21,13 @@ DECIMAL: Schema = {
     "examples": ["70", "1.25"],
 }
 DECIMAL_OR_NULL: Schema = {"type": ["string", "null"], "pattern": DECIMAL_PATTERN}
-DECIMAL_IN: Schema = {
+# A field's number as sent: blank (or null) leaves the field empty.
+FIELD_NUMBER_PATTERN = r"^\s*(-?[0-9]+(\.[0-9]+)?)?\s*$"
+QTY_IN: Schema = {
     "type": ["string", "number"],
-    "pattern": DECIMAL_PATTERN,
-    "description": 'An exact decimal: a string such as "1.25" (or a JSON number).',
+    "pattern": r"^(0*[1-9][0-9]*(\.[0-9]+)?|0+\.[0-9]*[1-9][0-9]*)$",
+    "exclusiveMinimum": 0,
+    "description": 'A quantity, more than 0: a string such as "1.25" (or a JSON number).',
 }
 TIMESTAMP: Schema = {"type": "string", "format": "date-time"}
 TEXT_TYPES = ("text", "textarea", "barcode", "sku", "warehouse", "batch", "user", "link")
@@ -91,7 +94,7 @@ def field_in(spec: FieldSpec) -> Schema:
     kind = spec.type
     schema: Schema
     if kind in ("decimal", "money", "integer"):
-        schema = {"type": ["string", "number", "null"], "pattern": DECIMAL_PATTERN}
+        schema = {"type": ["string", "number", "null"], "pattern": FIELD_NUMBER_PATTERN}
     elif kind == "boolean":
         schema = {"type": ["boolean", "string", "null"]}
     elif kind == "multi_choice":
@@ -109,6 +112,25 @@ def _required_input(specs: Mapping[str, FieldSpec]) -> list[str]:
         for name, spec in specs.items()
         if spec.required and spec.default is None and spec.show_if is None and not spec.compute
     ]
+
+
+def _inputs(specs: Mapping[str, FieldSpec]) -> Schema:
+    """The object a request creating a document sends: a required field is there, not null."""
+    required = _required_input(specs)
+    properties = {}
+    for name, spec in specs.items():
+        if spec.compute is None:
+            properties[name] = _not_null(field_in(spec)) if name in required else field_in(spec)
+    return obj(properties, required)
+
+
+def _not_null(schema: Schema) -> Schema:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        schema["type"] = [k for k in kind if k != "null"]
+    if "enum" in schema:
+        schema["enum"] = [v for v in schema["enum"] if v is not None]
+    return schema
 
 
 def form_schemas(form: FormSpec, template: Template) -> dict[str, Schema]:
@@ -150,10 +172,10 @@ def form_schemas(form: FormSpec, template: Template) -> dict[str, Schema]:
         f"{name}.DocumentPage": page_of(f"{name}.Document"),
         f"{name}.DocumentInput": obj(
             {
-                "fields": obj(fields_in, _required_input(form.fields)),
+                "fields": _inputs(form.fields),
                 "lines": {
                     "type": "array",
-                    "items": obj(lines_in, _required_input(form.lines)),
+                    "items": _inputs(form.lines),
                 },
             },
             required=[],
@@ -187,8 +209,12 @@ def common_schemas(template: Template) -> dict[str, Schema]:
     sku_fields = template.sku.fields
     sku_in: dict[str, Schema] = {
         "code": {"type": "string", "minLength": 1, "maxLength": 64},
-        "name": {"type": "string", "maxLength": 200},
-        "unit": {"type": "string", "maxLength": 16},
+        "name": {"type": ["string", "null"], "maxLength": 200, "description": "Empty: the code."},
+        "unit": {
+            "type": ["string", "null"],
+            "maxLength": 16,
+            "description": "Empty: the template's unit.",
+        },
         "barcode": {"type": ["string", "null"], "maxLength": 64},
         "precision": {"type": "integer", "minimum": 0, "maximum": 3},
         **{n: field_in(s) for n, s in sku_fields.items()},
@@ -250,7 +276,9 @@ def common_schemas(template: Template) -> dict[str, Schema]:
         ),
         "SkuPage": page_of("Sku"),
         "SkuInput": obj(sku_in, required=["code"]),
-        "SkuPatch": obj(sku_in, required=[]),
+        "SkuPatch": obj(
+            {**sku_in, "name": {"type": "string", "minLength": 1, "maxLength": 200}}, required=[]
+        ),
         "Lock": obj(
             {
                 "id": {"type": "integer"},
@@ -272,14 +300,14 @@ def common_schemas(template: Template) -> dict[str, Schema]:
             {
                 "sku": {"type": "string", "minLength": 1, "maxLength": 64},
                 "warehouse": {"enum": list(template.warehouses)},
-                "qty": DECIMAL_IN,
+                "qty": QTY_IN,
                 "reference": {"type": "string", "minLength": 1, "maxLength": 128},
                 "rule": {"enum": list(template.stock.lock_rules)},
                 "expires_in": {"type": "integer", "minimum": 1, "maximum": 366 * 24 * 3600},
             },
             required=["sku", "warehouse", "qty", "reference"],
         ),
-        "LockQty": obj({"qty": DECIMAL_IN}, required=[]),
+        "LockQty": obj({"qty": QTY_IN}, required=[]),
         "Comment": obj({"comment": {"type": ["string", "null"], "maxLength": 2000}}, []),
         "Movement": obj(
             {

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response
 
 from ..documents.values import to_json
-from .context import actor, body, bp, jsonify, paging, query_text, stock
+from .context import actor, body, bp, jsonify, paging, query_text, stock, takes_query
 from .errors import ApiError
 
 
@@ -22,6 +22,7 @@ def _require_admin(action: str) -> None:
 
 
 @bp.get("/skus")
+@takes_query("code", "barcode", "q", "page", "per_page")
 def list_skus() -> Response:
     page, per_page = paging()
     items, total = stock().skus(

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response
 
 from ..stock.query import StockRow
-from .context import bp, decimal_text, jsonify, paging, query_text, stock
+from .context import bp, decimal_text, jsonify, paging, query_text, stock, takes_query
 
 
 def stock_row(row: StockRow) -> dict[str, Any]:
@@ -20,6 +20,7 @@ def stock_row(row: StockRow) -> dict[str, Any]:
 
 
 @bp.get("/stock")
+@takes_query("sku", "warehouse", "where", "order", "page", "per_page")
 def list_stock() -> Response:
     page, per_page = paging()
     result = stock().query(
