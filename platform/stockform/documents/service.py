@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, func, or_, select, update
 
-from ..spec.model import ALL, FormSpec, Template
+from ..spec.model import ALL, FieldSpec, FormSpec, Template
 from ..stock.cuts import Cut
 from ..stock.ledger import codes
 from ..stock.tables import table_of
@@ -151,6 +151,8 @@ class Documents:
         with self.engine.begin() as connection:
             workflow = self.template.workflows.get(form.workflow or "")
             state = workflow.initial if workflow else "draft"
+            fields = _settable(form.fields, fields)
+            lines = [_settable(form.lines, line) for line in lines]
             evaluated = self._evaluate(connection, form, fields, lines, state)
             self._warehouse_allowed(actor, evaluated.fields)
             number = next_number(connection, form, now.astimezone(self.zone))
@@ -213,7 +215,8 @@ class Documents:
             for name, value in (fields or {}).items():
                 if allowed != ALL and name not in allowed and name in form.fields:
                     errors.append(f"{name}: cannot be changed in state '{row.state}'")
-                new_fields[name] = value
+                if name not in form.fields or not form.fields[name].readonly:
+                    new_fields[name] = value
             new_lines = self._merged_lines(
                 form, row.state, allowed, old_lines, lines or [], replace_lines, errors
             )
@@ -301,19 +304,22 @@ class Documents:
         )
         target = transition.target or row.state
         values: dict[str, Any] = {"state": target, "updated_by": actor.username, "updated_at": now}
+        # The document must hold in the state it enters (checks may depend on `state`), with
+        # the values its effects set; computed fields and totals follow those values.
+        evaluated = evaluate(
+            form,
+            {n: v for n, v in doc.fields.items() if form.fields[n].compute is None},
+            [
+                {n: v for n, v in line.items() if form.lines[n].compute is None}
+                for line in doc.lines
+            ],
+            DatabaseLookups(connection, self.template),
+            today=now.astimezone(self.zone).date(),
+            state=target,
+        )
+        if evaluated.errors:
+            raise ValidationFailed(evaluated.errors)
         if changes:
-            # Computed fields and totals follow the values the effects set.
-            evaluated = evaluate(
-                form,
-                {n: v for n, v in doc.fields.items() if form.fields[n].compute is None},
-                [
-                    {n: v for n, v in line.items() if form.lines[n].compute is None}
-                    for line in doc.lines
-                ],
-                DatabaseLookups(connection, self.template),
-                today=now.astimezone(self.zone).date(),
-                state=target,
-            )
             values["fields"] = _json(evaluated.fields)
             values["totals"] = _json(evaluated.totals)
             self._write_lines(connection, doc_id, evaluated.lines, doc.line_ids)
@@ -361,11 +367,13 @@ class Documents:
             workflow = self.template.workflows.get(form.workflow or "")
             if workflow is None or transition not in workflow.transitions:
                 return []
+            if row.state not in workflow.transitions[transition].sources:
+                return []  # it cannot be taken in this state, so it cuts nothing
             effects = workflow.transitions[transition].effects
             if not any(e.cut_locks for e in effects):
                 return []
             doc = self._loaded(connection, row, form)
-            planned = planned_cuts(connection, self.template, doc, effects)
+            planned = planned_cuts(connection, self.template, doc, effects, self.clock())
             notices = [self._cut_notice(connection, c) for c in planned]
             connection.rollback()
             return notices
@@ -455,11 +463,18 @@ class Documents:
         workflow = self.template.workflows.get(form.workflow or "")
         if workflow is None:
             return []
-        return [
-            t.name
+        allowed = [
+            t
             for t in workflow.available_from(view.state)
             if not t.automatic and may_take(t, actor, self.template, form)
         ]
+        if any(t.condition is not None for t in allowed):
+            # Only actions whose condition holds now: a paid order offers no payment.
+            with self.engine.connect() as connection:
+                row = self._row(connection, view.id)
+                env = self._loaded(connection, row, form).header_env
+            allowed = [t for t in allowed if t.condition is None or _holds(t.condition, env)]
+        return [t.name for t in allowed]
 
     # -- helpers
     def _evaluate(
@@ -541,7 +556,11 @@ class Documents:
             for change in changes:
                 if change.get("id") is not None and change["id"] not in mine:
                     errors.append(f"no line {change['id']} in this document")
-            return [dict(c) for c in changes]
+            stored = {line["id"]: line for line in old}
+            return [
+                {**_settable(form.lines, c), **_read_only(form.lines, stored.get(c.get("id"), {}))}
+                for c in changes
+            ]
         by_id = {line["id"]: dict(line) for line in old}
         added = []
         for change in changes:
@@ -549,7 +568,7 @@ class Documents:
             if line_id is None:
                 if allowed != ALL:
                     errors.append(f"lines cannot be added in state '{state}'")
-                added.append(dict(change))
+                added.append(_settable(form.lines, change))
                 continue
             if line_id not in by_id:
                 errors.append(f"no line {line_id} in this document")
@@ -559,7 +578,8 @@ class Documents:
                     continue
                 if allowed != ALL and key not in allowed:
                     errors.append(f"line {line_id}, {key}: cannot be changed in state '{state}'")
-                by_id[line_id][key] = value
+                if key not in form.lines or not form.lines[key].readonly:
+                    by_id[line_id][key] = value
         return [by_id[line["id"]] for line in old] + added
 
     def _loaded(self, connection: Connection, row: Any, form: FormSpec) -> Loaded:
@@ -662,6 +682,16 @@ def from_json_total(value: Any) -> Any:
         except InvalidOperation:
             return value
     return value
+
+
+def _settable(specs: Mapping[str, FieldSpec], values: Mapping[str, Any]) -> dict[str, Any]:
+    """values without read-only fields: only workflow effects set those (an order's `paid`, a
+    count's `book`), so what a form or the API sends for them is ignored."""
+    return {k: v for k, v in values.items() if k not in specs or not specs[k].readonly}
+
+
+def _read_only(specs: Mapping[str, FieldSpec], stored: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in stored.items() if k in specs and specs[k].readonly}
 
 
 def _warehouse(fields: Mapping[str, Any]) -> str | None:

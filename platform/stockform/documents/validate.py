@@ -141,13 +141,15 @@ def evaluate(
         errors.append(FieldError("lines", f"at most {form.max_lines} lines"))
     errors.sort(key=lambda e: (e.line or 0, e.field != "lines"))
     if not errors:
+        # Line environments were made before the header's computed fields and totals were.
+        computed = {n: header_env[n] for n in pending if n not in form.lines}
         for check in form.checks:
             if not check.per_line:
                 if run(check.require, header_env) is not True:
                     errors.append(FieldError("", check.message.text(locale)))
                 continue
             for number, env in enumerate(line_envs, start=1):
-                if run(check.require, {**header_env, **env}) is not True:
+                if run(check.require, {**header_env, **env, **computed}) is not True:
                     errors.append(FieldError("", check.message.text(locale), number))
     return Evaluated(fields, lines, totals, errors)
 

@@ -284,10 +284,11 @@ def _move(
         return
     try:
         if effect.cut_locks:
+            cuts.expire_due(connection, template, moves, now)
             cuts.apply(
                 connection,
                 template,
-                cuts.plan(connection, template, moves),
+                cuts.plan(connection, template, moves, now=now),
                 user=actor.username,
                 now=now,
             )
@@ -297,13 +298,19 @@ def _move(
 
 
 def planned_cuts(
-    connection: Connection, template: Template, doc: Loaded, effects: tuple[Effect, ...]
+    connection: Connection,
+    template: Template,
+    doc: Loaded,
+    effects: tuple[Effect, ...],
+    now: datetime,
 ) -> list[cuts.Cut]:
-    """The locks that taking a transition with these effects would cut, newest first."""
+    """The locks that taking a transition with these effects at `now` would cut, newest
+    first."""
     found: list[cuts.Cut] = []
     for effect in effects:
         if effect.kind is EffectKind.MOVE and effect.cut_locks:
-            found.extend(cuts.plan(connection, template, _moves(connection, doc, effect)))
+            moves = _moves(connection, doc, effect)
+            found.extend(cuts.plan(connection, template, moves, now=now))
     return found
 
 

@@ -83,7 +83,10 @@ def _build_form(
     for i, check in enumerate(ctx.get((*path, "checks")) or []):
         per_line = isinstance(check, Mapping) and check.get("per") == "line"
         scope = scopes.line if per_line else scopes.header
+        found = len(ctx.issues)
         expr = ctx.expression((*path, "checks", i, "require"), scope, BOOL)
+        if expr is None and not per_line:
+            _suggest_per_line(ctx, found, lines)
         if expr is not None:
             message = ctx.label((*path, "checks", i, "message"), "check")
             checks.append(Check(expr, message, per_line))
@@ -109,6 +112,20 @@ def _build_form(
         checks=tuple(checks),
         workflow=workflow,
     )
+
+
+def _suggest_per_line(ctx: Context, since: int, lines: Mapping[str, FieldSpec]) -> None:
+    """A check of the whole document naming a line field most likely means `per: line`."""
+    for index, issue in enumerate(ctx.issues[since:], start=since):
+        name = next((n for n in lines if issue.message == f"unknown name '{n}'"), None)
+        if name is not None:
+            ctx.issues[index] = replace(
+                issue,
+                message=f"'{name}' is a line field, which a check of the whole document "
+                "does not see",
+                hint=f"add 'per: line' to check it on every line, "
+                f"or use a list such as sum(lines.{name})",
+            )
 
 
 def _static_fields(ctx: Context, path: Path, forms: list[str]) -> dict[str, FieldSpec]:
