@@ -6,6 +6,8 @@ import json
 import os
 import secrets
 import sys
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +137,12 @@ def serve(
         for reason in exc.reasons:
             click.echo(f"refused: {reason}", err=True)
         raise click.ClickException("the database keeps its template; not starting") from None
+    runtime = app.extensions["stockform.runtime"]
+    login = _first_login(runtime, Path(settings["INSTANCE_PATH"]))
+    if settings["DEMO"]:
+        serve_demo(runtime, folder, settings, click.echo)
     url = f"http://{settings['HOST']}:{settings['PORT']}"
     click.echo(f"stockform is running {template.info.id} at {url}  (Ctrl+C stops it)")
-    login = _first_login(app.extensions["stockform.runtime"], Path(settings["INSTANCE_PATH"]))
     if login:
         click.echo(login)
     run_simple(settings["HOST"], settings["PORT"], app, threaded=True)
@@ -363,6 +368,65 @@ def _first_login(runtime: Runtime, instance: Path) -> str | None:
     if stored is None or not check_password(stored, password):
         return None  # the admin has chosen another password since
     return f"sign in as admin, password {password}  (kept in {path})"
+
+
+DEMO_PASSWORDS_FILE = "demo-passwords"
+
+
+def serve_demo(
+    runtime: Runtime, folder: str, settings: Mapping[str, Any], echo: Callable[[str], None]
+) -> None:
+    """`serve --demo`: load the template's demo data into an empty database (else say why
+    not), then show the demo users' logins, kept in the instance folder while they work."""
+    from .demo import DemoRefused, holdings, load_demo
+
+    instance = Path(settings["INSTANCE_PATH"])
+    if holdings(runtime.engine) == (0, 0):
+        echo("demo: loading the template's demo data: 90 days of history, a few seconds")
+    # Demo data needs no power-cut durability: load it without an fsync per transaction.
+    engine = make_engine(settings["DATABASE_URL"], synchronous="NORMAL")
+    started = time.perf_counter()
+    try:
+        demo = load_demo(engine, runtime.template, runtime.version_id, folder)
+    except DemoRefused as exc:
+        echo(f"demo: {exc}")
+    else:
+        seconds = time.perf_counter() - started
+        documents = sum(demo.documents.values())
+        echo(f"demo: loaded {demo.skus} SKUs and {documents} documents in {seconds:.1f} s")
+        if demo.left_out:
+            echo(f"demo: flows this template lacks, left out: {', '.join(demo.left_out)}")
+        instance.mkdir(parents=True, exist_ok=True)
+        path = instance / DEMO_PASSWORDS_FILE
+        path.write_text("".join(f"{u.username} {u.password}\n" for u in demo.users), "utf-8")
+        path.chmod(0o600)
+    finally:
+        engine.dispose()
+    for line in _demo_logins(runtime, instance):
+        echo(line)
+
+
+def _demo_logins(runtime: Runtime, instance: Path) -> list[str]:
+    """The demo users whose kept password still works, with their roles."""
+    from sqlalchemy import select
+
+    from .documents.tables import User
+    from .documents.users import check_password
+
+    path = instance / DEMO_PASSWORDS_FILE
+    kept = path.read_text("utf-8").split() if path.exists() else []
+    logins = dict(zip(kept[::2], kept[1::2], strict=False))
+    lines = []
+    with runtime.engine.connect() as connection:
+        for username, password in logins.items():
+            row = connection.execute(
+                select(User.password_hash, User.roles).where(User.username == username)
+            ).first()
+            if row is not None and check_password(row.password_hash, password):
+                lines.append(f"  {username:<12} {password:<14} {', '.join(row.roles)}")
+    if lines:
+        lines.insert(0, f"demo users, password and roles (kept in {path}):")
+    return lines
 
 
 def settings_table() -> str:
