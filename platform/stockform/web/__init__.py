@@ -9,7 +9,7 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from . import assets, auth, errors, forms, helpers, i18n, live, pages, stock
+from . import assets, auth, errors, forms, helpers, i18n, linerows, live, pages, stock
 from .secret import secret_key
 from .values import install_filters
 
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     i18n.init_app(app)
     install_filters(app)
     helpers.init_app(app)
+    linerows.init_app(app)
     errors.init_app(app)
     for module in (assets, auth, pages, forms, live, stock):
         app.register_blueprint(module.bp)

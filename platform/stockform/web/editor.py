@@ -154,9 +154,16 @@ class EditorView:
     hidden: set[str]
     required: set[str]
     editable: Editable = ALL
+    hidden_on_lines: dict[str, set[str]] = field(default_factory=dict)
 
     def may_edit(self, name: str) -> bool:
         return self.editable == ALL or name in self.editable
+
+    @property
+    def hidden_columns(self) -> set[str]:
+        """Line fields hidden (show_if) on every line: their whole column is left out."""
+        found = list(self.hidden_on_lines.values())
+        return set.intersection(*found) if found else set()
 
     @property
     def lines_editable(self) -> bool:
@@ -196,13 +203,18 @@ def build(
         shown = []
     keys = [r.key for r in posted.rows]
     stock = line_stock(connection, template, form, evaluated, keys)
+    on_line: dict[int, list[FieldError]] = {}
+    for error in shown:
+        if error.line and error.field:
+            on_line.setdefault(error.line, []).append(error)
+    computed = [n for n, s in form.lines.items() if s.compute is not None]
     rows = [
         RowView(
             row.key,
             row.id,
             _inputs(form.lines, row.raw, values),
-            {n: values.get(n) for n, s in form.lines.items() if s.compute is not None},
-            [e for e in shown if e.line == number and e.field],
+            {n: values.get(n) for n in computed},
+            on_line.get(number, []),
             stock.get(row.key),
         )
         for number, (row, values) in enumerate(zip(posted.rows, evaluated.lines, strict=True), 1)
@@ -213,6 +225,7 @@ def build(
             field_errors.setdefault(error.field, []).append(error.message)
     doc_errors = [str(e) for e in shown if e.field not in form.fields and not e.line]
     hidden, required = conditions(form, evaluated, lookups, today)
+    on_lines = hidden_line_fields(form, evaluated, lookups, today)
     return EditorView(
         form,
         _inputs(form.fields, posted.fields, evaluated.fields),
@@ -224,6 +237,7 @@ def build(
         hidden,
         required,
         editable,
+        {row.key: names for row, names in zip(posted.rows, on_lines, strict=True)},
     )
 
 
@@ -247,11 +261,10 @@ def conditions(
     form: FormSpec, evaluated: Evaluated, lookups: DatabaseLookups, today: date
 ) -> tuple[set[str], set[str]]:
     """Header fields hidden by show_if, and fields required now (required or required_if)."""
-    # The same environment evaluate() gives show_if and required_if.
-    env = field_env(form.fields, evaluated.fields, lookups, {"$today": today})
-    env.update(evaluated.totals)
-    env["lines"] = [field_env(form.lines, line, lookups, {}) for line in evaluated.lines]
-    env["doc"] = env
+    env: Mapping[str, Any] = {}
+    if any(s.show_if or s.required_if for s in form.fields.values()):
+        # Only worth building (it holds every line) when there is a condition to check.
+        env = _header_env(form, evaluated, lookups, today)
     hidden = {n for n, s in form.fields.items() if s.show_if and not _holds(s.show_if, env)}
     required = {
         n
@@ -259,6 +272,32 @@ def conditions(
         if s.compute is None and (s.required or (s.required_if and _holds(s.required_if, env)))
     }
     return hidden, required
+
+
+def hidden_line_fields(
+    form: FormSpec, evaluated: Evaluated, lookups: DatabaseLookups, today: date
+) -> list[set[str]]:
+    """Per line, the line fields its show_if hides (a batch for a SKU without batches)."""
+    if not any(s.show_if for s in form.lines.values()):
+        return [set() for _ in evaluated.lines]
+    header = _header_env(form, evaluated, lookups, today)
+    found = []
+    for line in evaluated.lines:
+        env = {**header, **field_env(form.lines, line, lookups, {})}
+        env["line"] = {k: env.get(k) for k in form.lines}
+        found.append({n for n, s in form.lines.items() if s.show_if and not _holds(s.show_if, env)})
+    return found
+
+
+def _header_env(
+    form: FormSpec, evaluated: Evaluated, lookups: DatabaseLookups, today: date
+) -> dict[str, Any]:
+    # The same environment evaluate() gives show_if and required_if.
+    env = field_env(form.fields, evaluated.fields, lookups, {"$today": today})
+    env.update(evaluated.totals)
+    env["lines"] = [field_env(form.lines, line, lookups, {}) for line in evaluated.lines]
+    env["doc"] = env
+    return env
 
 
 def _holds(expr: Expression, env: Mapping[str, Any]) -> bool:

@@ -3,14 +3,14 @@ read with `query_stock` a few queries per page, however many lines there are."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
 from ..documents.validate import Evaluated
 from ..spec.expressions.parser import MAX_LENGTH
-from ..spec.model import FormSpec, Template
+from ..spec.model import FieldSpec, FormSpec, Template
 from ..stock.query import StockRow, query_stock
 
 CHUNK_CHARS = MAX_LENGTH - 200
@@ -29,11 +29,16 @@ def scan_field(form: FormSpec) -> str | None:
 
 def warehouse_of(form: FormSpec, fields: dict[str, Any], line: dict[str, Any]) -> str | None:
     """The warehouse a line's stock comes from: its own warehouse field, else the header's."""
-    for specs, values in ((form.lines, line), (form.fields, fields)):
-        for name, spec in specs.items():
-            if spec.type == "warehouse" and isinstance(values.get(name), str):
-                return str(values[name])
-    return None
+    found = _warehouse_in(_warehouse_fields(form.lines), line)
+    return found if found is not None else _warehouse_in(_warehouse_fields(form.fields), fields)
+
+
+def _warehouse_fields(specs: Mapping[str, FieldSpec]) -> list[str]:
+    return [name for name, spec in specs.items() if spec.type == "warehouse"]
+
+
+def _warehouse_in(names: Sequence[str], values: Mapping[str, Any]) -> str | None:
+    return next((str(values[n]) for n in names if isinstance(values.get(n), str)), None)
 
 
 def code_chunks(codes: Iterable[str]) -> list[list[str]]:
@@ -79,9 +84,14 @@ def line_stock(
     if name is None:
         return {}
     unknown = {e.line for e in evaluated.errors if e.field == name}
+    # warehouse_of, with the fields to look in found once for all the lines
+    on_lines = _warehouse_fields(form.lines)
+    header = _warehouse_in(_warehouse_fields(form.fields), evaluated.fields)
     wanted: dict[str, tuple[str, str]] = {}
     for number, (key, line) in enumerate(zip(keys, evaluated.lines, strict=True), start=1):
-        sku, warehouse = line.get(name), warehouse_of(form, evaluated.fields, line)
+        sku = line.get(name)
+        found = _warehouse_in(on_lines, line) if on_lines else None
+        warehouse = found if found is not None else header
         if isinstance(sku, str) and warehouse and number not in unknown:
             wanted[key] = (sku, warehouse)
     by_warehouse: dict[str, set[str]] = {}
