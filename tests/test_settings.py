@@ -13,7 +13,7 @@ def test_defaults_put_sqlite_in_the_instance_folder(tmp_path: Path) -> None:
     values = load_settings(env={"STOCKFORM_INSTANCE_PATH": str(tmp_path), "STOCKFORM_CONFIG": ""})
     assert values["DATABASE_URL"] == f"sqlite:///{tmp_path.resolve() / 'stockform.db'}"
     assert values["PORT"] == 5000
-    assert values["TEMPLATE"].endswith("templates_lib/minimal")
+    assert values["TEMPLATE"].endswith("templates_lib/retail")
 
 
 def test_file_then_environment_then_overrides(tmp_path: Path) -> None:

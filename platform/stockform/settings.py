@@ -84,7 +84,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TEMPLATE",
         None,
-        "The template folder the app runs. Default: the `minimal` starter in templates_lib/.",
+        "The template folder the app runs. Default: the `retail` starter in templates_lib/.",
     ),
     Setting(
         "SECRET_KEY",
@@ -143,7 +143,7 @@ def load_settings(
                 raw = source[setting.name]
         values[setting.name] = None if raw is None else setting.parse(raw)
     if values["TEMPLATE"] is None:
-        values["TEMPLATE"] = str(STARTERS / "minimal")
+        values["TEMPLATE"] = str(STARTERS / "retail")
     if values["DATABASE_URL"] is None:
         instance = Path(values["INSTANCE_PATH"]).resolve()
         values["DATABASE_URL"] = f"sqlite:///{instance / 'stockform.db'}"

@@ -241,7 +241,8 @@ def test_serving_again_says_the_demo_is_there_and_loads_nothing(shop: Loaded) ->
 
 def test_a_template_without_demo_data_says_so_and_still_serves(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'minimal.db'}"
-    output, apps = _serve(["--demo", "--db", url], tmp_path / "instance")
+    minimal = str(STARTERS / "minimal")
+    output, apps = _serve(["--demo", "--template", minimal, "--db", url], tmp_path / "instance")
     assert "template 'minimal' has no demo data" in output
     assert "--template templates_lib/retail" in output
     assert len(apps) == 1

@@ -67,7 +67,7 @@ def load_demo(
     if not path.is_file():
         raise DemoRefused(
             f"template '{template.info.id}' has no demo data ({path} does not exist); "
-            "the retail starter has some: --template templates_lib/retail"
+            "the retail starter has some: leave out --template, or --template templates_lib/retail"
         )
     skus, documents = holdings(engine)
     if skus or documents:
