@@ -209,6 +209,7 @@ def apply(folder: str, database_url: str | None, user: str | None) -> None:
         for reason in exc.reasons:
             click.echo(f"refused: {reason}", err=True)
         raise click.ClickException("the running template stays in force") from None
+    prepared.engine.dispose()  # no connection outlives the command
     applied = prepared.applied
     if applied.unchanged:
         click.echo(

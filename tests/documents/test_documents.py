@@ -118,6 +118,9 @@ def test_big_orders_need_two_different_managers_not_the_creator(docs: Documents)
     with pytest.raises(Forbidden):
         docs.act(doc.id, "approve", SALES2)  # not a manager
     assert docs.act(doc.id, "approve", MANAGER).state == "submitted"  # 1 of 2
+    # The first manager is no longer offered the approval; another manager still is.
+    assert "approve" not in docs.transitions_for(docs.get(doc.id), MANAGER)
+    assert "approve" in docs.transitions_for(docs.get(doc.id), MANAGER2)
     with pytest.raises(InvalidTransition) as raised:
         docs.act(doc.id, "approve", MANAGER)
     assert "already approved" in str(raised.value)

@@ -25,6 +25,7 @@ from .validate import Evaluated, ValidationFailed, evaluate, field_env, run
 from .values import from_json, to_json
 from .workflow import (
     Loaded,
+    approvers,
     check_transition,
     editable,
     may_take,
@@ -468,12 +469,21 @@ class Documents:
             for t in workflow.available_from(view.state)
             if not t.automatic and may_take(t, actor, self.template, form)
         ]
-        if any(t.condition is not None for t in allowed):
-            # Only actions whose condition holds now: a paid order offers no payment.
+        if any(t.condition is not None or t.quorum > 1 for t in allowed):
             with self.engine.connect() as connection:
                 row = self._row(connection, view.id)
                 env = self._loaded(connection, row, form).header_env
-            allowed = [t for t in allowed if t.condition is None or _holds(t.condition, env)]
+                # Only actions whose condition holds now (a paid order offers no payment),
+                # and not an approval this user has already given.
+                allowed = [
+                    t
+                    for t in allowed
+                    if (t.condition is None or _holds(t.condition, env))
+                    and not (
+                        t.quorum > 1
+                        and actor.username in approvers(connection, view.id, row.state, t.name)
+                    )
+                ]
         return [t.name for t in allowed]
 
     # -- helpers

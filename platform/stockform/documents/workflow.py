@@ -81,13 +81,7 @@ def record_approval(
 ) -> int:
     """Count actor's approval towards the quorum; returns the approvals so far."""
     table = table_of(Approval)
-    current = select(table.c.user).where(
-        table.c.document_id == doc.id,
-        table.c.transition == transition.name,
-        table.c.state == doc.state,
-        table.c.spent.is_(False),
-    )
-    users = set(connection.execute(current).scalars())
+    users = approvers(connection, doc.id, doc.state, transition.name)
     if actor.username in users:
         raise InvalidTransition(
             f"you have already approved; {transition.quorum} different people must approve"
@@ -103,6 +97,18 @@ def record_approval(
         )
     )
     return len(users) + 1
+
+
+def approvers(connection: Connection, doc_id: int, state: str, transition: str) -> set[str]:
+    """Who has approved transition in this state so far (towards its quorum)."""
+    table = table_of(Approval)
+    current = select(table.c.user).where(
+        table.c.document_id == doc_id,
+        table.c.transition == transition,
+        table.c.state == state,
+        table.c.spent.is_(False),
+    )
+    return set(connection.execute(current).scalars())
 
 
 def spend_approvals(connection: Connection, doc: Loaded, transition: Transition) -> None:

@@ -205,7 +205,7 @@ def build(
     stock = line_stock(connection, template, form, evaluated, keys)
     on_line: dict[int, list[FieldError]] = {}
     for error in shown:
-        if error.line and error.field:
+        if error.line:  # a field of the line, or a per-line check (no field)
             on_line.setdefault(error.line, []).append(error)
     computed = [n for n, s in form.lines.items() if s.compute is not None]
     rows = [

@@ -136,6 +136,9 @@ class LineRows:
                 )
             parts.append("</span>")
         for e in r.errors:
+            if not e.field:  # a check of the whole line
+                parts.append(f'<span class="err line-check">{esc(e.message)}</span>')
+                continue
             spec = self.form.lines.get(e.field)
             shown = self.inputs.label(spec.label) if spec else esc(e.field)
             parts.append(
