@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, func, or_, select, update
 from ..spec.model import ALL, FieldSpec, FormSpec, Template
 from ..stock.cuts import Cut
 from ..stock.ledger import codes
+from ..stock.lock_records import LockRecord, find_locks
 from ..stock.tables import table_of
 from ..stock.units import qty_decimal
 from .errors import Forbidden, InvalidTransition, NotFound
@@ -378,6 +379,17 @@ class Documents:
             notices = [self._cut_notice(connection, c) for c in planned]
             connection.rollback()
             return notices
+
+    def locks(self, doc_id: int, actor: Actor) -> list[tuple[int | None, LockRecord]]:
+        """Every lock the document has taken, oldest first, with its line number: what is
+        still held, what expired, was cut, released or shipped."""
+        view = self.get(doc_id, actor)
+        numbers = {line["id"]: n for n, line in enumerate(view.lines, start=1)}
+        with self.engine.connect() as connection:
+            found, _total = find_locks(
+                connection, document_form=view.form, document_id=doc_id, per_page=10_000
+            )
+        return [(numbers.get(lock.line_id), lock) for lock in found]
 
     def _cut_notice(self, connection: Connection, cut: Cut) -> CutNotice:
         table = table_of(Document)

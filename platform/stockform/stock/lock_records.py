@@ -65,12 +65,18 @@ def find_locks(
     sku: str | None = None,
     warehouse: str | None = None,
     status: str | None = None,
+    document_form: str | None = None,
+    document_id: int | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[LockRecord], int]:
     """A page of locks, oldest first, and how many match in all."""
     locks = table_of(Lock)
     query = _query()
+    if document_form is not None:
+        query = query.where(
+            locks.c.document_form == document_form, locks.c.document_id == document_id
+        )
     if reference is not None:
         query = query.where(locks.c.reference == reference)
     if sku is not None:

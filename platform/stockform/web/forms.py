@@ -180,6 +180,7 @@ def detail_page(
             workflow=workflow,
             history=docs.history(doc_id),
             transitions=transitions,
+            locks=docs.locks(doc_id, actor),
             # Locks a count would cut are named before anyone confirms it.
             cuts={t.name: docs.cuts(doc_id, t.name, actor) for t in transitions},
             may_edit=docs.may(actor, form.id, "create") and (allowed == ALL or bool(allowed)),

@@ -1,5 +1,5 @@
-"""A check of a whole line (`checks: - per: line`) is refused beside that line in the editor:
-the retail starter's returns must split each line's quantity into accepted and rejected."""
+"""Retail starter pages: a check of a whole line (`checks: - per: line`) is refused beside that
+line in the editor, and an order's page shows what its locks still hold after a count cut one."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from stockform.paths import STARTERS
 from stockform.stock.service import Stock
 
 WAREHOUSE = Actor("wes", frozenset({"warehouse"}))
+SALES = Actor("sam", frozenset({"sales"}))
+MANAGER = Actor("mia", frozenset({"manager"}))
 
 
 @pytest.fixture
@@ -67,3 +69,30 @@ def test_a_line_check_is_refused_beside_its_line(retail: Flask) -> None:
     assert message in text_of(response.text, f"r-{first}-info")
     assert message not in text_of(response.text, f"r-{second}-info")
     assert docs.get(doc.id).lines[0]["accepted"] == 5  # nothing was saved
+
+
+def test_an_order_page_shows_what_its_locks_still_hold(retail: Flask) -> None:
+    runtime = retail.extensions["stockform.runtime"]
+    docs = Documents(runtime.engine, runtime.template, runtime.version_id)
+    Stock(runtime.engine, runtime.template, runtime.version_id).receive("MUG", "SH", 50)
+    order = docs.create(
+        "sales_order",
+        {"customer": "Ms Chen", "warehouse": "SH"},
+        [{"sku": "MUG", "qty": "40"}],
+        SALES,
+    )
+    order = docs.act(order.id, "submit", SALES)
+    count = docs.create("stocktake", {"warehouse": "SH"}, [{"sku": "MUG"}], WAREHOUSE)
+    count = docs.act(count.id, "start", WAREHOUSE)  # book 50: 10 available + 40 locked
+    count = docs.update(count.id, WAREHOUSE, lines=[{"id": count.lines[0]["id"], "counted": "30"}])
+    docs.act(count.id, "submit", WAREHOUSE)
+    docs.act(count.id, "approve", MANAGER)  # a loss of 20: 10 available, 10 cut from the order
+    visitor = Visitor(retail.test_client())
+    visitor.login("wes")
+    page = visitor.get(f"/forms/sales_order/{order.id}").text
+    shown = text_of(page, "locks")
+    # Line 1 still holds 30 of its 40, and its lock still expires (the order is unpaid).
+    assert shown.startswith(
+        "Locks Line SKU Warehouse Held Status Expires 1 MUG SH 30 of 40 active "
+    )
+    assert len(shown.split()) == 16  # ... and the expiry's date and time
