@@ -96,3 +96,10 @@ def test_an_order_page_shows_what_its_locks_still_hold(retail: Flask) -> None:
         "Locks Line SKU Warehouse Held Status Expires 1 MUG SH 30 of 40 active "
     )
     assert len(shown.split()) == 16  # ... and the expiry's date and time
+
+
+def test_line_fields_show_their_help_in_the_column_heading(retail: Flask) -> None:
+    visitor = Visitor(retail.test_client())
+    visitor.login("wes")
+    page = visitor.get("/forms/transfer/new").text
+    assert "Defaults to what is still in transit" in text_of(page, "doc-form")
