@@ -263,5 +263,6 @@ def test_adding_a_line_to_a_thousand_line_document_stays_fast(
     best, settled = min(timings)
     record_property("add_line_1000_ms", [round(a) for a, _ in timings])
     record_property("add_line_1000_recomputed_ms", [round(s) for _, s in timings])
+    # Reported, not asserted: performance targets live in bench/ (see bench/README.md), and a
+    # timed assertion would let a busy machine decide the test.
     print(f"1000-line document: a line added in {best:.0f} ms, recomputed in {settled:.0f} ms")
-    assert best < 300  # the best of three, so a busy machine does not decide
