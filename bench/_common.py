@@ -130,19 +130,29 @@ def pg_database(base_url: str, name: str) -> Iterator[str]:
 
 @dataclass
 class Rate:
-    """count operations (transactions or lines) in seconds, with each step's latency in ms."""
+    """count operations (transactions or lines) in seconds, with each step's latency in ms
+    and the CPU seconds this process spent on them."""
 
     count: int
     seconds: float
     latencies: list[float] = field(default_factory=list)
+    cpu: float = 0.0
 
     @property
     def per_second(self) -> float:
         return self.count / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_ms(self) -> float:
+        """CPU milliseconds per operation: hardly moved by other work on the machine."""
+        return 1000 * self.cpu / self.count if self.count else 0.0
+
     def __add__(self, other: Rate) -> Rate:
         return Rate(
-            self.count + other.count, self.seconds + other.seconds, self.latencies + other.latencies
+            self.count + other.count,
+            self.seconds + other.seconds,
+            self.latencies + other.latencies,
+            self.cpu + other.cpu,
         )
 
 
@@ -171,13 +181,14 @@ class Alternating:
 def run_for(seconds: float, step: Callable[[], int]) -> Rate:
     """Call step (returning how many operations it did) until seconds have passed."""
     count, latencies = 0, []
+    start_cpu = time.process_time()
     start = now = time.perf_counter()
     while now - start < seconds:
         count += step()
         done = time.perf_counter()
         latencies.append((done - now) * 1000)
         now = done
-    return Rate(count, now - start, latencies)
+    return Rate(count, now - start, latencies, time.process_time() - start_cpu)
 
 
 def interleave(
@@ -206,19 +217,28 @@ def load_average() -> str:
 
 
 def count_statements(engine: Any, action: Callable[[], object]) -> int:
-    """How many SQL statements action sends through engine (BEGIN and COMMIT not counted)."""
+    """How many SQL statements action sends to SQLite through engine (BEGIN and COMMIT not
+    counted). Counted by the driver, so statements sent straight to it count too."""
     from sqlalchemy import event
 
     count = [0]
 
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        count[0] += not statement.startswith("BEGIN")
+    def seen(statement: str) -> None:
+        count[0] += not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK"))
 
-    event.listen(engine, "before_cursor_execute", seen)
+    def checkout(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.set_trace_callback(seen)
+
+    def checkin(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.set_trace_callback(None)
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
     try:
         action()
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
     return count[0]
 
 

@@ -82,9 +82,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user + system) the gunicorn master's worker processes have used so far:
+    unlike requests per second, hardly moved by other work on the machine."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == master:  # ppid; then utime and stime, in clock ticks
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def gunicorn(app: str, cwd: Path, env: dict[str, str], check: str) -> Iterator[int]:
-    """gunicorn serving app until the block ends; yields its port once check answers."""
+def gunicorn(app: str, cwd: Path, env: dict[str, str], check: str) -> Iterator[tuple[int, int]]:
+    """gunicorn serving app until the block ends; yields its port and the master's process id
+    once check answers."""
     port = free_port()
     log = (cwd / f"gunicorn-{port}.log").open("w")
     server = subprocess.Popen(
@@ -106,7 +123,7 @@ def gunicorn(app: str, cwd: Path, env: dict[str, str], check: str) -> Iterator[i
                 time.sleep(0.2)
         else:
             raise SystemExit(f"{app} did not start; see {log.name}")
-        yield port
+        yield port, server.pid
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -215,16 +232,19 @@ def main() -> None:
         "stockform": (0, [], 0, 0.0),
         "bare": (0, [], 0, 0.0),
     }
+    cpu = {"stockform": 0.0, "bare": 0.0}  # seconds of the servers' workers
     bare_env = {"PYTHONPATH": str(args.dir)}
     with gunicorn("stockform.app:create_app()", args.dir, env, "/api/v1/openapi.json") as ours:
         with gunicorn("bare_app:app", args.dir, bare_env, "/") as bare:
             for _round in range(args.rounds):
-                for name, port, path, headers in (
+                for name, (port, master), path, headers in (
                     ("stockform", ours, "/api/v1/locks", {"Authorization": f"Bearer {token}"}),
                     ("bare", bare, "/lock", {}),
                 ):
                     ok, latencies, failed, seconds = results[name]
+                    before = workers_cpu(master)
                     done, more, bad = load(port, path, body, headers, args.seconds, args.clients)
+                    cpu[name] += workers_cpu(master) - before
                     results[name] = (
                         ok + done,
                         latencies + more,
@@ -233,15 +253,19 @@ def main() -> None:
                     )
     print(
         f"{args.clients} clients, gunicorn {' '.join(GUNICORN)}, SQLite WAL synchronous=FULL, "
-        f"{args.rounds} rounds of {args.seconds:g} s each"
+        f"{args.rounds} rounds of {args.seconds:g} s each; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    print(f"{'server':<10} {'locks/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8}")
+    print(
+        f"{'server':<10} {'locks/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8} "
+        f"{'server CPU ms/lock':>19}"
+    )
     rates = {}
     for name, (ok, latencies, failed, seconds) in results.items():
         rates[name] = ok / seconds
         print(
             f"{name:<10} {rates[name]:>9.1f} {statistics.median(latencies):>8.1f} "
-            f"{percentile(latencies, 99):>8.1f} {failed:>8}"
+            f"{percentile(latencies, 99):>8.1f} {failed:>8} {1000 * cpu[name] / ok:>19.2f}"
         )
     share = rates["stockform"] / rates["bare"]
     print(

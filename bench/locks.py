@@ -9,7 +9,8 @@ SQLite (WAL, files on the ordinary disk), at synchronous=FULL and NORMAL:
 PostgreSQL: W processes hammer one hot SKU with lock, release, lock...; the engine against raw
 psycopg doing the same shape as two statements (UPDATE ... RETURNING, INSERT) and as one (CTE).
 Measurements are interleaved in rounds so that load from elsewhere falls on all alike.
-Target: the engine at least 35% of raw sqlite3 at synchronous=FULL (single line).
+Targets: the engine at least 35% of raw sqlite3 at synchronous=FULL (single line), and on
+PostgreSQL at least 60% of raw psycopg's two statements (60% of its one statement: stretch).
 
     python bench/locks.py [--seconds 4] [--pg-seconds 6] [--rounds 8] [--workers 4]
                           [--lines 20] [--pg-url URL | --no-pg] [--no-sqlite] [--profile]
@@ -62,6 +63,7 @@ from stockform.stock.locks import LockRequest
 from stockform.stock.service import Stock
 
 TARGET_SHARE = 0.35
+PG_TARGET_SHARE = 0.6
 STOCK_UNITS = 10_000_000
 SYNCS = ("FULL", "NORMAL")
 MOVES = (("available", "locked", "lock"), ("locked", "available", "release"))
@@ -213,6 +215,7 @@ def bench_sqlite(args: argparse.Namespace) -> list[tuple[str, bool | None, str]]
     multi: list[tuple[str, Rate, float]] = []
     shares: dict[str, float] = {}
     ms: dict[str, float] = {}  # milliseconds per transaction, by variant and synchronous
+    cpu: dict[str, float] = {}  # CPU milliseconds of this process per transaction, likewise
     for sync in SYNCS:
         stock, requests = sqlite_stock(folder / f"locks-engine-{sync}.db", sync, args.lines)
         engine_steps(stock)()  # warm up SQLAlchemy's statement cache
@@ -255,7 +258,17 @@ def bench_sqlite(args: argparse.Namespace) -> list[tuple[str, bool | None, str]]
             rate = one[name].per_second
             spread = f"{ratios[0]:.0%}-{ratios[-1]:.0%}" if name != "raw" else ""
             ms[f"{name} {sync}"] = 1000 / rate
-            single.append([f"{label} ({sync})", rate, 1000 / rate, f"{median(ratios):.0%}", spread])
+            cpu[f"{name} {sync}"] = one[name].cpu_ms
+            single.append(
+                [
+                    f"{label} ({sync})",
+                    rate,
+                    1000 / rate,
+                    one[name].cpu_ms,
+                    f"{median(ratios):.0%}",
+                    spread,
+                ]
+            )
         shares[sync] = median([r["engine"] / r["raw"] for r in rounds])
         multi += [
             (f"Stock.lock_many, {args.lines} lines ({sync})", many["engine"], _of(many, "engine")),
@@ -264,20 +277,28 @@ def bench_sqlite(args: argparse.Namespace) -> list[tuple[str, bool | None, str]]
         if sync == "FULL":
             document_rate, document_share = many["engine"].per_second, _of(many, "engine")
     print(f"\nSQLite, WAL, files in {folder}; {args.rounds} interleaved rounds; {load_average()}")
-    headers = ["single line, one transaction per call", "tx/s", "ms/tx", "of raw", "rounds"]
+    headers = [
+        "single line, one transaction per call",
+        "tx/s",
+        "ms/tx",
+        "CPU ms/tx",
+        "of raw",
+        "rounds",
+    ]
     print(table(headers, single))
     print(
-        f"statements per call, without BEGIN/COMMIT: lock {statements['lock']} (3 of them in a "
-        f"lookup transaction of their own), release {statements['release']}; raw 2"
+        f"statements per call, without BEGIN/COMMIT: lock {statements['lock']} (its UPDATE "
+        f"looks the codes up), release {statements['release']}; raw 2"
     )
     # At FULL every commit waits for an fsync, whose cost swings with other disk traffic; the
     # engine's own cost per transaction is its time at NORMAL. Together they say what share a
-    # steady disk would show.
+    # steady disk would show. CPU time hardly moves when other work loads the machine.
     fsync, own = ms["raw FULL"] - ms["raw NORMAL"], ms["engine NORMAL"]
     print(
         f"fsync per commit (raw FULL - raw NORMAL): {fsync:.2f} ms; engine's own time per "
-        f"transaction (NORMAL): {own:.2f} ms; so with this fsync the FULL share would be "
-        f"{ms['raw FULL'] / (own + fsync):.0%}"
+        f"transaction (NORMAL): {own:.2f} ms ({cpu['engine NORMAL']:.2f} ms CPU; raw "
+        f"{cpu['raw NORMAL']:.3f}, Core {cpu['core NORMAL']:.3f}); so with this fsync the FULL "
+        f"share would be {ms['raw FULL'] / (own + fsync):.0%}"
     )
     print()
     print(
@@ -414,13 +435,14 @@ def bench_postgresql(args: argparse.Namespace) -> list[tuple[str, bool | None, s
     headers = ["lock / release, one transaction each", "tx/s", "of best raw", "p50 ms", "p99 ms"]
     print(table(headers, rows))
     print(f"all locks released afterwards (locked = 0 in both tables): {locked == [(0,), (0,)]}")
-    share = rates["engine"].per_second / best
+    two, one = (rates["engine"].per_second / rates[v].per_second for v in ("two", "one"))
     p99 = percentile(rates["engine"].latencies, 99)
     return [
         (
-            f"PostgreSQL, {args.workers} writers: engine against the best raw shape",
-            None,
-            f"{share:.0%}, engine p99 {p99:.1f} ms, no target",
+            f"PostgreSQL, {args.workers} writers: engine >= {PG_TARGET_SHARE:.0%} of raw psycopg "
+            "(two statements)",
+            two >= PG_TARGET_SHARE,
+            f"{two:.0%}; of one statement {one:.0%}, the stretch goal; engine p99 {p99:.1f} ms",
         )
     ]
 

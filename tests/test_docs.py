@@ -10,8 +10,8 @@ import click
 import pytest
 
 from stockform.cli import main, settings_table
+from stockform.rules.functions import FUNCTIONS  # the language's functions and the rules'
 from stockform.settings import SETTINGS
-from stockform.spec.expressions import FUNCTIONS
 from stockform.spec.fieldtypes import FIELD_TYPES
 from stockform.spec.metaschema import schema_documents
 from stockform.spec.model import EffectKind

@@ -18,6 +18,7 @@ from .api.tokens import create_token, list_tokens, revoke_token
 from .database import Runtime, load_version, prepare
 from .db import make_engine
 from .documents.users import UserError, add_user
+from .rules.functions import FUNCTIONS
 from .settings import SETTINGS, SettingsError, load_settings
 from .spec.issues import TemplateIssue
 from .spec.template import check_template
@@ -51,7 +52,7 @@ def _located(folder: str, issue: TemplateIssue) -> TemplateIssue:
 )
 def check(folder: str, output: str) -> None:
     """Check the template in FOLDER and report every problem."""
-    template, issues = check_template(folder)
+    template, issues = check_template(folder, FUNCTIONS)
     located = [_located(folder, i) for i in issues]
     if output == "json":
         click.echo(json.dumps([i.as_dict() for i in located], ensure_ascii=False, indent=2))
@@ -122,7 +123,7 @@ def serve(
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     folder = settings["TEMPLATE"]
-    template, issues = check_template(folder)
+    template, issues = check_template(folder, FUNCTIONS)
     if template is None:
         for issue in issues:
             click.echo(str(_located(folder, issue)), err=True)
@@ -195,7 +196,7 @@ def db_upgrade(database_url: str | None) -> None:
 @click.option("--user", default=None, help="Who applies it, for the audit trail.")
 def apply(folder: str, database_url: str | None, user: str | None) -> None:
     """Check the template in FOLDER and make it the database's current template."""
-    template, issues = check_template(folder)
+    template, issues = check_template(folder, FUNCTIONS)
     if template is None:
         for issue in issues:
             click.echo(str(_located(folder, issue)), err=True)
@@ -248,12 +249,21 @@ def verify(database_url: str | None, repair: bool) -> None:
 @main.command()
 @db_option
 def sweep(database_url: str | None) -> None:
-    """Release expired locks; forget API idempotency keys older than 24 hours."""
+    """Release expired locks; evaluate every warning; forget idempotency keys over 24 hours."""
     from .api.idempotency import purge
+    from .rules.hooks import evaluate_all
 
     runtime = _runtime(database_url)
     released = Stock(runtime.engine, runtime.template, runtime.version_id).sweep()
     click.echo(f"released {released} expired lock{'s' if released != 1 else ''}")
+    settings = _database(database_url)
+    outcome = evaluate_all(runtime.engine, runtime.template, timezone=settings["TIMEZONE"])
+    click.echo(
+        f"warnings: {outcome.opened} opened, {outcome.reopened} reopened, "
+        f"{outcome.closed} closed, {outcome.holding} holding"
+    )
+    for error in outcome.errors:
+        click.echo(f"warning rule {error}", err=True)
     with runtime.engine.begin() as connection:
         forgotten = purge(connection)
     if forgotten:
@@ -392,9 +402,15 @@ def serve_demo(
     except DemoRefused as exc:
         echo(f"demo: {exc}")
     else:
+        from .rules.hooks import evaluate_all
+
+        outcome = evaluate_all(engine, runtime.template, timezone=settings.get("TIMEZONE"))
         seconds = time.perf_counter() - started
         documents = sum(demo.documents.values())
-        echo(f"demo: loaded {demo.skus} SKUs and {documents} documents in {seconds:.1f} s")
+        echo(
+            f"demo: loaded {demo.skus} SKUs and {documents} documents in {seconds:.1f} s "
+            f"({outcome.opened} warnings)"
+        )
         if demo.left_out:
             echo(f"demo: flows this template lacks, left out: {', '.join(demo.left_out)}")
         instance.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from . import migrate
-from .db import make_engine
+from .db import READ_ONLY, Direct, make_engine
+from .rules.functions import FUNCTIONS
 from .spec.model import Template
 from .spec.template import load_template
 from .stock.apply import Applied, apply_template, current_version
@@ -37,7 +38,7 @@ def prepare(
     Raises TemplateError (a broken template) or TemplateRefused (it would lose data); the
     database then keeps the template it had.
     """
-    template = load_template(folder)
+    template = load_template(folder, FUNCTIONS)
     engine = make_engine(url, synchronous=synchronous)
     try:
         migrate.upgrade(engine)
@@ -67,7 +68,10 @@ def load_version(engine: Engine, version_id: int | None = None) -> tuple[Templat
             path = Path(folder) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        return load_template(folder), int(row.id)
+        return load_template(folder, FUNCTIONS), int(row.id)
+
+
+_LATEST = Direct(select(func.max(table_of(TemplateVersion).c.id).label("latest")))
 
 
 class Runtime:
@@ -80,9 +84,10 @@ class Runtime:
 
     def refresh(self) -> bool:
         """Reload the template if a newer version was applied; True when it changed."""
-        table = table_of(TemplateVersion)
-        with self.engine.connect() as connection:
-            latest = connection.execute(select(func.max(table.c.id))).scalar()
+        # Read-only: every request asks, and on SQLite a writer's transaction would queue
+        # behind (and block) every other writer for this one read.
+        with self.engine.connect().execution_options(**READ_ONLY) as connection:
+            latest = _LATEST.first(connection, {}).latest
         if latest is None or latest == self.version_id:
             return False
         loaded = load_version(self.engine, latest)

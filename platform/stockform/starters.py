@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .paths import STARTERS
+from .rules.functions import FUNCTIONS
 from .spec.template import load_template
 
 
@@ -25,7 +26,7 @@ def list_starters() -> list[Starter]:
     """Every starter template with its one-line description."""
     found = []
     for path in sorted(p for p in STARTERS.iterdir() if p.is_dir()) if STARTERS.is_dir() else []:
-        template = load_template(path)
+        template = load_template(path, FUNCTIONS)
         description = template.info.description or template.info.name
         found.append(Starter(path.name, path, description.text("en")))
     return found

@@ -17,6 +17,7 @@ from stockform.stock.service import Stock
 # Values for path parameters that name nothing.
 MISSING = {"form_id": "sales_order", "doc_id": "999999", "lock_id": "999999", "code": "NOPE"}
 MISSING["transition"] = "submit"
+MISSING["warning_id"] = "999999"
 
 # (method, rule) -> (status, code) for a request with a valid token and a malformed body
 # (POST, PATCH) or a missing resource / bad query (GET).
@@ -39,6 +40,22 @@ EXPECTED = {
     ("GET", "/api/v1/documents/<form_id>/<int:doc_id>"): (404, "not_found"),
     ("PATCH", "/api/v1/documents/<form_id>/<int:doc_id>"): (404, "not_found"),
     ("POST", "/api/v1/documents/<form_id>/<int:doc_id>/actions/<transition>"): (404, "not_found"),
+    ("GET", "/api/v1/warnings"): (422, "validation_failed"),
+    ("GET", "/api/v1/warnings/<int:warning_id>"): (404, "not_found"),
+    ("POST", "/api/v1/warnings/<int:warning_id>/acknowledge"): (404, "not_found"),
+    ("POST", "/api/v1/warnings/<int:warning_id>/snooze"): (404, "not_found"),
+    **{
+        ("GET", f"/api/v1/reports/{name}"): (422, "validation_failed")
+        for name in (
+            "stock-value",
+            "turnover",
+            "abc",
+            "ageing",
+            "slow-movers",
+            "stock-outs",
+            "stock-trend",
+        )
+    },
     ("GET", "/api/v1/openapi.json"): None,
 }
 

@@ -92,7 +92,8 @@ def _logins(output: str) -> dict[str, tuple[str, str]]:
 
 
 def test_serve_loads_the_demo_and_prints_a_working_login_for_every_role(shop: Loaded) -> None:
-    assert re.search(r"^demo: loaded 50 SKUs and \d+ documents in [\d.]+ s$", shop.output, re.M)
+    loaded = r"^demo: loaded 50 SKUs and \d+ documents in [\d.]+ s \(\d+ warnings\)$"
+    assert re.search(loaded, shop.output, re.M)
     assert shop.output.index("demo: loaded") < shop.output.index("stockform is running")
     logins = _logins(shop.output)
     roles = [roles for _password, roles in logins.values()]
@@ -102,6 +103,18 @@ def test_serve_loads_the_demo_and_prints_a_working_login_for_every_role(shop: Lo
         for username, (password, role) in logins.items():
             actor = authenticate(connection, username, password)
             assert actor is not None and actor.roles == {role}, username
+
+
+def test_the_demo_opens_a_warning_for_every_story(shop: Loaded) -> None:
+    """Low, overstocked, slow and expiring stock: the demo's stories, as its warnings."""
+    with shop.prepared.engine.connect() as connection:
+        rules = dict(
+            connection.exec_driver_sql(
+                "SELECT rule, count(*) FROM sf_warning WHERE state = 'open' GROUP BY rule"
+            ).all()
+        )
+    for rule in ("low_stock", "overstock", "slow_moving", "expiring"):
+        assert rules.get(rule, 0) >= 1, rules
 
 
 def test_the_catalogue_has_fifty_skus_of_every_category_with_their_figures(shop: Loaded) -> None:
@@ -203,6 +216,28 @@ def test_warnings_have_low_overstocked_slow_and_expiring_stock_to_show(shop: Loa
     cutoff = datetime.now(UTC) - timedelta(days=60)
     slow = [code for code in in_stock if last_sales.get(code, cutoff) <= cutoff]
     assert slow
+
+
+def test_batches_are_received_when_their_goods_came_in_the_history(shop: Loaded) -> None:
+    # FIFO picking and ageing read received_at: it is the first receipt's time, not the load's.
+    with shop.prepared.engine.connect() as connection:
+        first_in = dict(
+            connection.execute(
+                select(Movement.batch_id, func.min(Movement.effective_at))
+                .where(Movement.batch_id != 0, Movement.from_warehouse_id.is_(None))
+                .group_by(Movement.batch_id)
+            ).all()
+        )
+        received = dict(connection.execute(select(Batch.id, Batch.received_at)).all())
+    assert received and set(received) == set(first_in)
+    assert {b: _utc(at) for b, at in received.items()} == {
+        b: _utc(at) for b, at in first_in.items()
+    }
+    assert min(map(_utc, received.values())) < datetime.now(UTC) - timedelta(days=60)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=moment.tzinfo or UTC)
 
 
 def test_a_large_adjustment_waits_for_a_second_manager(shop: Loaded) -> None:

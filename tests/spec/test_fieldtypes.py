@@ -128,6 +128,46 @@ def test_existence_checks_go_through_the_lookups() -> None:
     ]
 
 
+class Lots:
+    """A stand-in with lot L1 of MILK and of TEA, and lot L2 of MILK only."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str, str | None]] = []
+
+    def exists(self, kind: str, value: str, target: str | None = None) -> bool:
+        self.asked.append((kind, value, target))
+        return (value, target) in {("L1", "MILK"), ("L2", "MILK"), ("L1", "TEA")}
+
+    def candidates(self, kind: str, target: str | None = None) -> list[str]:
+        return {"MILK": ["L1", "L2"], "TEA": ["L1"]}.get(target or "", [])
+
+
+@pytest.mark.parametrize(
+    ("raw", "owner", "message"),
+    [
+        ("L2", "MILK", None),
+        ("L2", "TEA", "no batch 'L2' of TEA (valid: L1)"),
+        ("L10", "TEA", "no batch 'L10' of TEA (did you mean 'L1'?)"),
+        ("L1", "COFFEE", "no batch 'L1' of COFFEE"),
+        ("L1", None, "choose the SKU first: a batch belongs to one"),
+    ],
+)
+def test_a_batch_is_looked_up_among_its_skus_batches(
+    raw: str, owner: str | None, message: str | None
+) -> None:
+    batch = FIELD_TYPES.get("batch")
+    assert batch is not None and batch.owned_by == "sku"
+    lookups = Lots()
+    if message is None:
+        assert batch.clean(raw, spec("batch"), lookups, owner=owner) == raw
+    else:
+        with pytest.raises(FieldValueError) as raised:
+            batch.clean(raw, spec("batch"), lookups, owner=owner)
+        assert str(raised.value) == message
+    assert lookups.asked == ([] if owner is None else [("batch", raw, owner)])
+    assert batch.clean(raw, spec("batch")) == raw  # without lookups it is only coerced
+
+
 def test_an_extension_registers_like_a_builtin() -> None:
     registry = FieldTypeRegistry()
     for builtin in FIELD_TYPES:

@@ -3,6 +3,7 @@ shipping exactly what a lock holds, batch and total stock lists, back-dating, pr
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from stockform.database import prepare
 from stockform.stock.columns import stock_tables
-from stockform.stock.errors import InsufficientStock, InvalidMovement, StockError
+from stockform.stock.errors import InsufficientStock, InvalidMovement, StockError, UnknownItem
 from stockform.stock.locks import LockRequest
 from stockform.stock.service import Stock
 from stockform.stock.tables import Batch, Lock, Movement, Sku
@@ -102,6 +103,63 @@ def test_a_sku_without_batches_refuses_a_batch_code(shop: Stock) -> None:
         assert connection.execute(select(Batch.id)).first() is None
 
 
+def test_a_new_batch_of_a_sku_with_expiry_dates_needs_one(shop: Stock) -> None:
+    before = snapshot(shop)
+    with pytest.raises(InvalidMovement) as refused:
+        shop.receive("MILK", "MAIN", 4, batch="L-9")
+    assert str(refused.value) == "batch 'L-9' of MILK is new: it needs an expiry date"
+    assert snapshot(shop) == before
+    with shop.engine.connect() as connection:
+        assert connection.execute(select(Batch.id)).first() is None
+
+
+def test_an_existing_batch_is_never_received_with_another_expiry(shop: Stock) -> None:
+    receive_milk(shop, ("L-1", 4, EARLY))
+    before = snapshot(shop)
+    with pytest.raises(InvalidMovement) as refused:
+        receive_milk(shop, ("L-1", 2, LATE))
+    assert str(refused.value) == (
+        f"batch 'L-1' of MILK expires on {EARLY.isoformat()}, not {LATE.isoformat()}"
+    )
+    assert snapshot(shop) == before
+    receive_milk(shop, ("L-1", 2, EARLY))  # the same expiry, or none, is more of the batch
+    shop.receive("MILK", "MAIN", 1, batch="L-1")
+    assert available(shop, "MILK") == 7
+
+
+def test_a_batch_kept_without_expiry_gets_the_one_its_goods_bring(shop: Stock) -> None:
+    # Batches made before expiry dates were required have none.
+    milk_id, _, _ = shop.ids("MILK", "MAIN")
+    with shop.engine.begin() as connection:
+        connection.execute(
+            Batch.__table__.insert().values(
+                sku_id=milk_id, code="OLD", expiry=None, received_at=datetime.now(UTC)
+            )
+        )
+    receive_milk(shop, ("OLD", 3, MIDDLE))
+    with shop.engine.connect() as connection:
+        found = connection.execute(select(Batch.expiry).where(Batch.code == "OLD")).scalar_one()
+    assert found == MIDDLE
+
+
+def test_a_batch_is_received_at_the_movements_effective_time(shop: Stock) -> None:
+    # History loaded in time order (demo data, imports) ages and picks by when goods came.
+    past = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40)
+    shop.receive("MILK", "MAIN", 2, batch="L-1", expiry=LATE, effective_at=past, history=True)
+    with shop.engine.connect() as connection:
+        received = connection.execute(select(Batch.received_at)).scalar_one()
+    assert received.replace(tzinfo=received.tzinfo or UTC) == past
+
+
+def test_goods_are_never_moved_out_of_a_batch_there_is_not(shop: Stock) -> None:
+    receive_milk(shop, ("L-1", 4, EARLY))
+    before = snapshot(shop)
+    with pytest.raises(UnknownItem) as refused:
+        shop.move("MILK", 1, ("MAIN", "available"), ("MAIN", "damaged"), batch="L-2")
+    assert str(refused.value) == "no batch 'L-2' of MILK"
+    assert snapshot(shop) == before
+
+
 # -- picking
 
 
@@ -139,11 +197,34 @@ def test_lock_is_refused_when_only_expired_stock_remains(shop: Stock) -> None:
 
     with pytest.raises(InsufficientStock) as refused:
         shop.lock("MILK", "MAIN", 3, now=later)
-    assert [(s.sku, s.warehouse) for s in refused.value.shortages] == [("MILK", "MAIN")]
+    # The refusal counts what can be promised: the 5 expired are not sellable.
+    assert [
+        (s.sku, s.warehouse, s.bucket, s.requested, s.available) for s in refused.value.shortages
+    ] == [("MILK", "MAIN", "sellable", 3, 2)]
     assert snapshot(shop) == before
     assert batches_moved(shop, shop.lock("MILK", "MAIN", 2, now=later).id, "lock") == {
         "L-MIDDLE": 2
     }
+
+
+def test_a_partial_lock_takes_what_is_not_expired(database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "template"
+    shutil.copytree(BATCHES, folder)
+    (folder / "partial.yaml").write_text(
+        "stock:\n  lock_rules:\n    share: {check: sellable >= qty, partial: true}\n",
+        encoding="utf-8",
+    )
+    prepared = prepare(database_url, folder)
+    try:
+        shop = Stock(prepared.engine, prepared.template, prepared.applied.version_id)
+        shop.create_sku(code="MILK", category="food")
+        receive_milk(shop, ("L-EARLY", 10, EARLY), ("L-MIDDLE", 3, MIDDLE))
+        later = datetime.combine(EARLY + timedelta(days=1), time(9), UTC)
+        lock = shop.lock("MILK", "MAIN", 5, rule="share", now=later)
+        assert lock.qty == 3000
+        assert batches_moved(shop, lock.id, "lock") == {"L-MIDDLE": 3}
+    finally:
+        prepared.engine.dispose()
 
 
 def test_a_named_batch_is_honoured(shop: Stock) -> None:

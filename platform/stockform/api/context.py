@@ -40,8 +40,10 @@ def stock() -> Stock:
 
 
 def documents() -> Documents:
+    from .warnings import after_document  # it imports this module
+
     rt = runtime()
-    return Documents(rt.engine, rt.template, rt.version_id)
+    return Documents(rt.engine, rt.template, rt.version_id, after_commit=after_document)
 
 
 def actor() -> Actor:

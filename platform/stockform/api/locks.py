@@ -17,7 +17,6 @@ from ..spec.issues import did_you_mean
 from ..spec.model import ALL, Template
 from ..stock.errors import UnknownItem
 from ..stock.lock_records import STATUSES, LockRecord
-from ..stock.locks import LockRequest
 from ..stock.units import QuantityError, qty_decimal, to_qty
 from .context import (
     actor,
@@ -35,6 +34,7 @@ from .context import (
 )
 from .errors import ApiError
 from .inputs import Fields
+from .warnings import after_posting
 
 MAX_EXPIRES_IN = 366 * 24 * 3600
 
@@ -97,29 +97,28 @@ def create_lock() -> Response:
     fields.check()
     assert sku is not None and warehouse is not None and qty is not None
     _require_warehouse(warehouse)
-    engine = stock()
+    now = datetime.now(UTC)
     try:
-        sku_id, warehouse_id, precision = engine.ids(sku, warehouse)
+        # One transaction: the codes are looked up inside the lock's own.
+        result = stock().lock(
+            sku,
+            warehouse,
+            qty,
+            rule=rule,
+            reference=reference,
+            expires_in=None if expires_in is None else timedelta(seconds=expires_in),
+            user=actor().username,
+            now=now,
+        )
     except UnknownItem as exc:
         fields.fail("sku", str(exc))
         fields.check()
         raise
-    try:
-        scaled = to_qty(qty, precision)
     except QuantityError as exc:
         fields.fail("qty", str(exc))
         fields.check()
         raise
-    now = datetime.now(UTC)
-    request = LockRequest(
-        sku_id,
-        warehouse_id,
-        scaled,
-        rule=rule,
-        reference=reference,
-        expires_in=None if expires_in is None else timedelta(seconds=expires_in),
-    )
-    result = engine.lock_many([request], user=actor().username, now=now)[0]
+    after_posting([(sku, warehouse)])
     # What was just written, without reading it back: this is the hot path of order systems.
     taken = LockRecord(
         id=result.id,
@@ -205,6 +204,7 @@ def release_lock(lock_id: int) -> Response:
     lock = _changeable(lock_id, "release")
     engine = stock()
     engine.release(lock_id, _qty(lock), user=actor().username)
+    after_posting([(lock.sku, lock.warehouse)])
     return jsonify(lock_json(engine.lock_record(lock_id)))
 
 
@@ -222,4 +222,5 @@ def consume_lock(lock_id: int) -> Response:
     lock = _changeable(lock_id, "ship")
     engine = stock()
     engine.consume(lock_id, _qty(lock), user=actor().username)
+    after_posting([(lock.sku, lock.warehouse)])
     return jsonify(lock_json(engine.lock_record(lock_id)))

@@ -7,8 +7,11 @@ from typing import Any
 
 from flask import Response, current_app
 
+from ..reports.period import MAX_DAYS
+from ..reports.scope import categories, groups, has_categories
 from ..spec.model import Template
 from ..stock.lock_records import STATUSES
+from . import warnings as warning_routes
 from .context import MAX_ID, MAX_PAGE, MAX_PER_PAGE, bp, jsonify, runtime
 from .errors import CODES
 from .idempotency import HEADER, KEY_PATTERN
@@ -233,6 +236,8 @@ def _paths(template: Template) -> dict[str, Schema]:
         }
     for form in template.forms.values():
         paths.update(_form_paths(template, form.id))
+    paths.update(_report_paths(template))
+    paths.update(warning_routes.paths())
     return {PREFIX + path: item for path, item in paths.items()}
 
 
@@ -313,9 +318,106 @@ def _form_paths(template: Template, form_id: str) -> dict[str, Schema]:
     return paths
 
 
+# Report path -> (operation id, summary, response schema, query parameters).
+REPORTS = {
+    "turnover": (
+        "turnoverReport",
+        "Inventory turnover and days of inventory over a period, by SKU, category or warehouse.",
+        "TurnoverReport",
+        ("from", "to", "sku", "warehouse", "category", "group", "page", "per_page"),
+    ),
+    "stock-value": (
+        "stockValueReport",
+        "Stock quantity and value at the start and end of a period, and the cost of goods sold.",
+        "StockValueReport",
+        ("from", "to", "sku", "warehouse", "category", "group", "page", "per_page"),
+    ),
+    "abc": (
+        "abcReport",
+        "ABC analysis of the SKUs by consumption value (cost of goods sold) over a period.",
+        "AbcReport",
+        ("from", "to", "sku", "warehouse", "category", "page", "per_page"),
+    ),
+    "ageing": (
+        "ageingReport",
+        "Stock on hand at the end of a day by age since receipt: 0-30, 31-60, 61-90, over 90.",
+        "AgeingReport",
+        ("date", "sku", "warehouse", "category", "group", "page", "per_page"),
+    ),
+    "slow-movers": (
+        "slowMoversReport",
+        "SKUs with stock at a warehouse that nothing left (sale or transfer) for `days` days.",
+        "SlowMoverReport",
+        ("date", "days", "sku", "warehouse", "category", "page", "per_page"),
+    ),
+    "stock-outs": (
+        "stockOutsReport",
+        "The days of a period each SKU at each warehouse ended with `quantity` at 0 or less.",
+        "StockOutReport",
+        ("from", "to", "sku", "warehouse", "category", "quantity", "page", "per_page"),
+    ),
+    "stock-trend": (
+        "stockTrendReport",
+        "Every bucket and computed quantity (sellable, physical…) at the end of each day.",
+        "StockTrendReport",
+        ("from", "to", "sku", "warehouse", "category"),
+    ),
+}
+
+
+def _report_parameters(template: Template) -> dict[str, Schema]:
+    # Empty is the default, as for every query parameter.
+    day: Schema = {"type": "string", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"}
+    found = {
+        "from": _query("from", "First day of the period (default: 29 days before `to`).", day),
+        "to": _query("to", "Last day of the period, included (default: today).", day),
+        "date": _query("date", "The day, at its end (default: today).", day),
+        "sku": _query("sku", "A SKU code (exact)."),
+        "warehouse": _query("warehouse", "A warehouse code.", {"enum": ["", *template.warehouses]}),
+        "group": _query(
+            "group",
+            "Rows per sku (default), category or warehouse.",
+            {"enum": ["", *groups(template)]},
+        ),
+        "days": _query(
+            "days",
+            "Days without anything going out (default 30).",
+            {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+        ),
+        "quantity": _query(
+            "quantity",
+            "A bucket or computed quantity (default: sellable).",
+            {"enum": ["", *template.stock.buckets, *template.stock.quantities]},
+        ),
+        "page": PAGING[0],
+        "per_page": PAGING[1],
+    }
+    if has_categories(template):
+        found["category"] = _query(
+            "category", "A SKU category.", {"enum": ["", *categories(template)]}
+        )
+    return found
+
+
+def _report_paths(template: Template) -> dict[str, Schema]:
+    parameters = _report_parameters(template)
+    return {
+        f"/reports/{name}": {
+            "get": _operation(
+                operation_id,
+                summary,
+                (200, schema),
+                (422,),
+                parameters=[parameters[p] for p in names if p in parameters],
+            )
+        }
+        for name, (operation_id, summary, schema, names) in REPORTS.items()
+    }
+
+
 def build(template: Template) -> Schema:
     """The OpenAPI document for a template."""
-    schemas = common_schemas(template)
+    schemas = {**common_schemas(template), **warning_routes.schemas(template)}
     for form in template.forms.values():
         schemas.update(form_schemas(form, template))
     paths = _paths(template)

@@ -9,10 +9,22 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import auth, documents, errors, idempotency, locks, movements, openapi, skus, stock
+from . import (
+    auth,
+    documents,
+    errors,
+    idempotency,
+    locks,
+    movements,
+    openapi,
+    reports,
+    skus,
+    stock,
+    warnings,
+)
 from .context import MAX_BODY, bp, refuse_unknown_query
 
-ROUTE_MODULES = (stock, skus, documents, locks, movements, openapi)
+ROUTE_MODULES = (stock, skus, documents, locks, movements, reports, warnings, openapi)
 
 
 def _limit_body() -> None:

@@ -336,4 +336,107 @@ def common_schemas(template: Template) -> dict[str, Schema]:
                 "next_after": {"type": "integer", "minimum": 0},
             }
         ),
+        **report_schemas(template),
+    }
+
+
+def report_schemas(template: Template) -> dict[str, Schema]:
+    """Schemas of the reports' answers (reports under /reports/)."""
+    day: Schema = {"type": "string", "format": "date"}
+    text: Schema = {"type": "string"}
+    nullable_text: Schema = {"type": ["string", "null"]}
+    period = {"from": day, "to": day, "days": {"type": "integer", "minimum": 1}}
+    keys = {"sku": text, "category": text, "warehouse": text}
+    grouped = {"group": {"enum": ["sku", "category", "warehouse"]}}
+    sku = {"sku": text, "name": text, "category": nullable_text, "warehouse": text}
+
+    def report(row: str, extra: dict[str, Schema], summary: Schema | None = None) -> Schema:
+        found = {**extra, **page_of(row)["properties"]}
+        return obj({**found, **({"summary": summary} if summary else {})})
+
+    def rows(figures: dict[str, Schema]) -> tuple[Schema, Schema]:
+        return obj({**keys, **figures}, required=list(figures)), obj(figures)
+
+    turnover_row, turnover_summary = rows(
+        {
+            "cogs": DECIMAL,
+            "average_inventory_value": DECIMAL,
+            "turnover": DECIMAL_OR_NULL,
+            "days_of_inventory": DECIMAL_OR_NULL,
+        }
+    )
+    value_row, value_summary = rows(
+        {
+            n: DECIMAL
+            for n in ("opening_qty", "opening_value", "closing_qty", "closing_value")
+            + ("sold_qty", "cogs")
+        }
+    )
+    amount = obj({"qty": DECIMAL, "value": DECIMAL})
+    ages = obj({age: amount for age in ("0-30", "31-60", "61-90", "over_90")})
+    ageing_row, ageing_summary = rows({"qty": DECIMAL, "value": DECIMAL, "ages": ages})
+    abc_row = obj(
+        {
+            **{n: sku[n] for n in ("sku", "name", "category")},
+            "consumed_qty": DECIMAL,
+            "consumption_value": DECIMAL,
+            "share": DECIMAL,
+            "cumulative_share": DECIMAL,
+            "class": {"enum": ["A", "B", "C"]},
+        }
+    )
+    mover = obj(
+        {
+            **sku,
+            "qty": DECIMAL,
+            "value": DECIMAL,
+            "last_out": {"type": ["string", "null"], "format": "date"},
+            "days_without_out": {"type": ["integer", "null"], "minimum": 0},
+        }
+    )
+    stock_out = obj(
+        {
+            **sku,
+            "days_out": {"type": "integer", "minimum": 1},
+            "first_out": day,
+            "last_out": day,
+            "out_at_end": {"type": "boolean"},
+            "at_end": DECIMAL,
+        }
+    )
+    trend_day = obj(
+        {
+            "date": day,
+            "buckets": obj({b: DECIMAL for b in template.stock.buckets}),
+            "quantities": obj({q: DECIMAL for q in template.stock.quantities}),
+        }
+    )
+    as_of = {"date": day}
+    return {
+        "TurnoverRow": turnover_row,
+        "TurnoverReport": report("TurnoverRow", {**period, **grouped}, turnover_summary),
+        "StockValueRow": value_row,
+        "StockValueReport": report("StockValueRow", {**period, **grouped}, value_summary),
+        "AbcRow": abc_row,
+        "AbcReport": report(
+            "AbcRow",
+            {
+                **period,
+                "total_value": DECIMAL,
+                "counts": obj({c: {"type": "integer", "minimum": 0} for c in "ABC"}),
+            },
+        ),
+        "AgeingRow": ageing_row,
+        "AgeingReport": report("AgeingRow", {**as_of, **grouped}, ageing_summary),
+        "SlowMover": mover,
+        "SlowMoverReport": report(
+            "SlowMover",
+            {**as_of, "days": {"type": "integer", "minimum": 1}, "total_value": DECIMAL},
+        ),
+        "StockOut": stock_out,
+        "StockOutReport": report("StockOut", {**period, "quantity": text}),
+        "StockTrendDay": trend_day,
+        "StockTrendReport": obj(
+            {**period, "items": {"type": "array", "items": ref("StockTrendDay")}}
+        ),
     }

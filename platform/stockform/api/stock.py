@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response
 
+from ..rules.functions import FUNCTIONS
 from ..stock.query import StockRow
 from .context import bp, decimal_text, jsonify, paging, query_text, stock, takes_query
 
@@ -30,6 +31,7 @@ def list_stock() -> Response:
         order=query_text("order"),
         page=page,
         per_page=per_page,
+        functions=FUNCTIONS,
     )
     return jsonify(
         {

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from ..db import Direct
 from ..documents.tables import User
 from ..documents.users import Actor, UserError
 from ..stock.tables import table_of
@@ -75,10 +76,13 @@ _FIND = (
 )
 
 
+_FIND_DIRECT = Direct(_FIND)
+
+
 def find_token(connection: Connection, token: str) -> TokenUse | None:
     """The token's id and actor, or None when it is unknown or revoked (or its user is not
     active)."""
-    row = connection.execute(_FIND, {"digest": _digest(token)}).first()
+    row = _FIND_DIRECT.first(connection, {"digest": _digest(token)})
     if row is None:
         return None
     return TokenUse(row.id, Actor(row.username, frozenset(row.roles)), row.last_used_at)

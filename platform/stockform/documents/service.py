@@ -18,19 +18,19 @@ from ..stock.lock_records import LockRecord, find_locks
 from ..stock.tables import table_of
 from ..stock.units import qty_decimal
 from .errors import Forbidden, InvalidTransition, NotFound
+from .lines import Loaded
 from .lookups import DatabaseLookups
+from .moves import planned_cuts
 from .numbering import next_number
 from .tables import AuditEvent, Document, DocumentLine
 from .users import Actor
-from .validate import Evaluated, ValidationFailed, evaluate, field_env, run
+from .validate import Evaluated, ValidationFailed, evaluate, field_env, owner_code, run
 from .values import from_json, to_json
 from .workflow import (
-    Loaded,
     approvers,
     check_transition,
     editable,
     may_take,
-    planned_cuts,
     record_approval,
     run_effects,
     spend_approvals,
@@ -95,6 +95,7 @@ class Documents:
         template: Template,
         version_id: int,
         clock: Callable[[], datetime] | None = None,
+        after_commit: Callable[[str, int], None] | None = None,
     ) -> None:
         self.engine = engine
         self.template = template
@@ -102,6 +103,9 @@ class Documents:
         self.zone = ZoneInfo(template.info.timezone)
         # History loaded in time order (demo data, imports) runs on its own clock.
         self.clock = clock or _utc_now
+        # Told (form, document id) once a create or action has committed, outside its
+        # transaction: the edges evaluate warnings for the rows it touched there.
+        self.after_commit = after_commit
 
     # -- permissions
     def form(self, form_id: str) -> FormSpec:
@@ -191,7 +195,9 @@ class Documents:
                 now,
             )
             self._automatic(connection, doc_id, actor, now)
-            return self._view(connection, doc_id)
+            view = self._view(connection, doc_id)
+        self._committed(form_id, doc_id)
+        return view
 
     def update(
         self,
@@ -265,7 +271,13 @@ class Documents:
         with self.engine.begin() as connection:
             self._act(connection, doc_id, transition, actor, comment, now)
             self._automatic(connection, doc_id, actor, now)
-            return self._view(connection, doc_id)
+            view = self._view(connection, doc_id)
+        self._committed(view.form, doc_id)
+        return view
+
+    def _committed(self, form_id: str, doc_id: int) -> None:
+        if self.after_commit is not None:
+            self.after_commit(form_id, doc_id)
 
     def _act(
         self,
@@ -619,8 +631,10 @@ class Documents:
         )
         header_env.update({k: from_json_total(v) for k, v in row.totals.items()})
         line_envs = []
+        header_sku = owner_code(form.fields, fields, "sku")
         for values in line_values:
-            env = {**header_env, "doc": header_env, **field_env(form.lines, values, lookups, {})}
+            line_env = field_env(form.lines, values, lookups, {}, owner=header_sku)
+            env = {**header_env, "doc": header_env, **line_env}
             env["line"] = {k: env.get(k) for k in form.lines}
             line_envs.append(env)
         header_env["lines"] = [env["line"] for env in line_envs]

@@ -22,8 +22,10 @@ RECORD_KINDS = ("sku", "warehouse", "batch")
 
 
 class RecordLookups(Protocol):
+    """`target` narrows a lookup: a linked document's form, a batch's SKU code."""
+
     def exists(self, kind: str, value: str, target: str | None = None) -> bool: ...
-    def record(self, kind: str, value: str) -> dict[str, Any] | None: ...
+    def record(self, kind: str, value: str, target: str | None = None) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,12 @@ def evaluate(
             if spec.type == "sku":
                 prefetch("sku", [str(raw.get(name)).strip() for raw in raw_lines if raw.get(name)])
     fields = _clean(form.fields, raw_fields, lookups, errors, None)
-    lines = [_clean(form.lines, raw, lookups, errors, i + 1) for i, raw in enumerate(raw_lines)]
+    # A line's batch belongs to the line's SKU, or else to the header's.
+    header_sku = owner_code(form.fields, fields, "sku")
+    lines = [
+        _clean(form.lines, raw, lookups, errors, i + 1, header_sku)
+        for i, raw in enumerate(raw_lines)
+    ]
     base: dict[str, Any] = {"$today": today, "state": state}
     header_env = field_env(form.fields, fields, lookups, base)
     _defaults(form.fields, fields, raw_fields, header_env, errors, None)
@@ -102,9 +109,9 @@ def evaluate(
     line_envs = []
     for number, (values, raw) in enumerate(zip(lines, raw_lines, strict=True), start=1):
         env = {**header_env, "doc": header_env}
-        env.update(field_env(form.lines, values, lookups, {}))
+        env.update(field_env(form.lines, values, lookups, {}, owner=header_sku))
         _defaults(form.lines, values, raw, env, errors, number)
-        env.update(field_env(form.lines, values, lookups, {}))
+        env.update(field_env(form.lines, values, lookups, {}, owner=header_sku))
         computed = {n: s.compute for n, s in form.lines.items() if s.compute is not None}
         for name in _order(dict(computed)):
             values[name] = _safe(computed[name], env)
@@ -160,22 +167,60 @@ def _clean(
     lookups: RecordLookups,
     errors: list[FieldError],
     line: int | None,
+    outer_sku: str | None = None,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in raw:
         if key not in specs and key != "id":
             errors.append(FieldError(key, "no such field", line))
+    owned = []
     for name, spec in specs.items():
         if spec.compute is not None:
             continue
         field_type = FIELD_TYPES.get(spec.type)
         assert field_type is not None
+        values[name] = None
+        if field_type.owned_by is not None:
+            owned.append((name, spec, field_type))  # once the value it belongs to is clean
+            continue
         try:
             values[name] = field_type.clean(raw.get(name), spec, lookups)
         except FieldValueError as exc:
             errors.append(FieldError(name, str(exc), line))
-            values[name] = None
+    for name, spec, field_type in owned:
+        assert field_type.owned_by is not None
+        holder = owner_field(specs, field_type.owned_by)
+        code = values.get(holder) if holder else outer_sku
+        # An owner that was itself refused has its own message; a batch of it cannot be
+        # checked, so it is only coerced.
+        refused = code is None and holder is not None and _has_error(errors, holder, line)
+        try:
+            values[name] = field_type.clean(
+                raw.get(name), spec, None if refused else lookups, owner=code
+            )
+        except FieldValueError as exc:
+            errors.append(FieldError(name, str(exc), line))
     return values
+
+
+def _has_error(errors: Sequence[FieldError], name: str, line: int | None) -> bool:
+    return any(e.field == name and e.line == line for e in errors)
+
+
+def owner_field(specs: Mapping[str, FieldSpec], kind: str) -> str | None:
+    """The field of that kind a batch belongs to: the one named after the kind (`sku`), else
+    the first of that type."""
+    named = specs.get(kind)
+    if named is not None and named.type == kind:
+        return kind
+    return next((n for n, s in specs.items() if s.type == kind), None)
+
+
+def owner_code(specs: Mapping[str, FieldSpec], values: Mapping[str, Any], kind: str) -> str | None:
+    """The code in the owner field of `specs` (a line's SKU), if any."""
+    name = owner_field(specs, kind)
+    value = values.get(name) if name else None
+    return value if isinstance(value, str) else None
 
 
 def field_env(
@@ -183,13 +228,23 @@ def field_env(
     values: Mapping[str, Any],
     lookups: RecordLookups,
     base: Mapping[str, Any],
+    *,
+    owner: str | None = None,
 ) -> dict[str, Any]:
-    """Values as expressions see them: a sku or warehouse field is its record."""
+    """Values as expressions see them: a sku, warehouse or batch field is its record.
+
+    A batch is that of the SKU in specs' own SKU field, else of `owner` (the header's SKU).
+    """
     env = dict(base)
+    sku = owner_code(specs, values, "sku") if owner_field(specs, "sku") else owner
     for name, spec in specs.items():
         value = values.get(name)
         if spec.type in RECORD_KINDS and value is not None:
-            record = lookups.record(spec.type, value)
+            record = (
+                lookups.record(spec.type, value, sku)
+                if spec.type == "batch"
+                else lookups.record(spec.type, value)
+            )
             env[name] = {**(record or {}), "code": value, "$value": value}
         else:
             env[name] = value
@@ -251,10 +306,13 @@ def _visibility_and_limits(
 ) -> None:
     for name, spec in specs.items():
         if spec.show_if is not None and run(spec.show_if, env) is not True:
-            values[name] = None  # hidden fields never block and are cleared
+            # Hidden fields never block and are cleared: a batch left in a line whose new
+            # SKU has no batches is not an error.
+            values[name] = None
+            errors[:] = [e for e in errors if not (e.field == name and e.line == line)]
             continue
         value = values.get(name)
-        if any(e.field == name and e.line == line for e in errors):
+        if _has_error(errors, name, line):
             continue  # the value itself was wrong; "required" would only repeat it
         required = spec.required or (
             spec.required_if is not None and run(spec.required_if, env) is True

@@ -3,41 +3,24 @@ with its stock effects in the same transaction as the state change."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from ..spec.model import ALL, Effect, EffectKind, FormSpec, Template, Transition, WorkflowSpec
-from ..stock import catalog, cuts, locks
-from ..stock.errors import InsufficientStock, Shortage
-from ..stock.ledger import OUTSIDE, Move, Place, post
+from ..stock import catalog, locks
+from ..stock.errors import InsufficientStock
 from ..stock.locks import LockRequest
 from ..stock.query import query_stock
 from ..stock.tables import table_of
-from ..stock.units import qty_decimal, to_money, to_qty
+from ..stock.units import qty_decimal, to_qty
 from .errors import Forbidden, InvalidTransition
+from .lines import Loaded, line_batch, line_place, numbered, precision
+from .moves import run_move
 from .tables import Approval
 from .users import Actor
 from .validate import run
-
-
-@dataclass
-class Loaded:
-    """A document as a transition sees it: ids, values and the expression environments."""
-
-    id: int
-    form: FormSpec
-    number: str
-    state: str
-    created_by: str
-    fields: dict[str, Any]
-    line_ids: list[int]
-    lines: list[dict[str, Any]]
-    header_env: dict[str, Any]
-    line_envs: list[dict[str, Any]]
 
 
 def may_take(transition: Transition, actor: Actor, template: Template, form: FormSpec) -> bool:
@@ -137,36 +120,10 @@ def run_effects(
         elif effect.kind in (EffectKind.KEEP, EffectKind.RELEASE, EffectKind.CONSUME):
             _on_locks(connection, template, doc, effect, actor, now)
         elif effect.kind is EffectKind.MOVE:
-            _move(connection, template, doc, effect, actor, now, version_id)
+            run_move(connection, template, doc, effect, actor, now, version_id)
         elif effect.kind is EffectKind.SET:
             changes.update(_set(connection, template, doc, effect))
     return changes
-
-
-def _line_value(expr: Any, env: Mapping[str, Any], fallback: str) -> Any:
-    if expr is not None:
-        return run(expr, env)
-    head, _, rest = fallback.partition(".")
-    value = env.get(head)
-    if rest:
-        value = value.get(rest) if isinstance(value, Mapping) else None
-    return value
-
-
-def _code(value: Any) -> str | None:
-    if isinstance(value, Mapping):
-        return str(value.get("code")) if value.get("code") is not None else None
-    return None if value is None else str(value)
-
-
-def _line_place(form: FormSpec, effect: Effect, env: Mapping[str, Any]) -> tuple[str, str, Any]:
-    sku = _code(_line_value(effect.sku, env, "line.sku"))
-    warehouse_default = "line.warehouse" if "warehouse" in form.lines else "warehouse"
-    warehouse = _code(_line_value(effect.warehouse, env, warehouse_default))
-    qty = _line_value(effect.qty, env, "line.qty")
-    if sku is None or warehouse is None:
-        raise InvalidTransition("a line has no SKU or no warehouse to take stock from")
-    return sku, warehouse, qty
 
 
 def _lock(
@@ -182,11 +139,11 @@ def _lock(
     # unpaid order) or that a count cut is taken again, and nothing is ever locked twice.
     held = _held(connection, doc, effect.rule, now)
     for line_id, env in zip(doc.line_ids, doc.line_envs, strict=True):
-        sku, warehouse, qty = _line_place(doc.form, effect, env)
+        sku, warehouse, qty = line_place(doc.form, effect, env)
         if not qty:
             continue
         sku_id = catalog.sku_id(connection, sku)
-        missing = to_qty(qty, _precision(env)) - held.get(line_id, 0)
+        missing = to_qty(qty, precision(env)) - held.get(line_id, 0)
         if missing <= 0:
             continue
         requests.append(
@@ -204,12 +161,7 @@ def _lock(
     try:
         locks.acquire(connection, template, requests, user=actor.username, now=now)
     except InsufficientStock as exc:
-        raise InsufficientStock([_numbered(s, doc) for s in exc.shortages]) from None
-
-
-def _precision(env: Mapping[str, Any]) -> int:
-    record = env.get("sku")
-    return int(record.get("precision") or 0) if isinstance(record, Mapping) else 0
+        raise InsufficientStock([numbered(s, doc) for s in exc.shortages]) from None
 
 
 def _held(connection: Connection, doc: Loaded, rule: str | None, now: datetime) -> dict[int, int]:
@@ -221,19 +173,6 @@ def _held(connection: Connection, doc: Loaded, rule: str | None, now: datetime) 
         if lock.line_id is not None and (lock.expires_at is None or lock.expires_at > now):
             held[lock.line_id] = held.get(lock.line_id, 0) + lock.open_qty
     return held
-
-
-def _numbered(shortage: Shortage, doc: Loaded) -> Shortage:
-    """The shortage with the line's number (1-based) in place of its id."""
-    number = doc.line_ids.index(shortage.line_id) + 1 if shortage.line_id in doc.line_ids else None
-    return Shortage(
-        shortage.sku,
-        shortage.warehouse,
-        shortage.bucket,
-        shortage.requested,
-        shortage.available,
-        number,
-    )
 
 
 def _on_locks(
@@ -263,119 +202,17 @@ def _refuse_short_locks(connection: Connection, doc: Loaded, effect: Effect, now
     held = _held(connection, doc, effect.rule, now)
     short = []
     for number, (line_id, env) in enumerate(zip(doc.line_ids, doc.line_envs, strict=True), 1):
-        sku, _warehouse, qty = _line_place(doc.form, effect, env)
+        sku, _warehouse, qty = line_place(doc.form, effect, env)
         if not qty:
             continue
         have = held.get(line_id, 0)
-        if have < to_qty(qty, _precision(env)):
+        if have < to_qty(qty, precision(env)):
             short.append(
                 f"line {number}: {qty_decimal(have)} of {qty} {sku} is locked"
                 " (its lock expired or a count cut it)"
             )
     if short:
         raise InvalidTransition("; ".join(short) + "; lock the lines again first")
-
-
-def _move(
-    connection: Connection,
-    template: Template,
-    doc: Loaded,
-    effect: Effect,
-    actor: Actor,
-    now: datetime,
-    version_id: int,
-) -> None:
-    moves = _moves(connection, doc, effect)
-    if not moves:
-        return
-    try:
-        if effect.cut_locks:
-            cuts.expire_due(connection, template, moves, now)
-            cuts.apply(
-                connection,
-                template,
-                cuts.plan(connection, template, moves, now=now),
-                user=actor.username,
-                now=now,
-            )
-        post(connection, template, moves, user=actor.username, now=now, template_version=version_id)
-    except InsufficientStock as exc:
-        raise InsufficientStock([_numbered(s, doc) for s in exc.shortages]) from None
-
-
-def planned_cuts(
-    connection: Connection,
-    template: Template,
-    doc: Loaded,
-    effects: tuple[Effect, ...],
-    now: datetime,
-) -> list[cuts.Cut]:
-    """The locks that taking a transition with these effects at `now` would cut, newest
-    first."""
-    found: list[cuts.Cut] = []
-    for effect in effects:
-        if effect.kind is EffectKind.MOVE and effect.cut_locks:
-            moves = _moves(connection, doc, effect)
-            found.extend(cuts.plan(connection, template, moves, now=now))
-    return found
-
-
-def _moves(connection: Connection, doc: Loaded, effect: Effect) -> list[Move]:
-    """The movements a move effect makes, one per line with a quantity."""
-    moves = []
-    kind = effect.movement_kind or (
-        "receipt"
-        if effect.from_bucket == OUTSIDE
-        else "transfer"
-        if effect.to_warehouse is not None
-        else "adjustment"
-    )
-    for line_id, env in zip(doc.line_ids, doc.line_envs, strict=True):
-        sku, warehouse, qty = _line_place(doc.form, effect, env)
-        if not qty:
-            continue
-        target_wh = _code(run(effect.to_warehouse, env)) if effect.to_warehouse else warehouse
-        sku_record = env.get("sku") if isinstance(env.get("sku"), Mapping) else {}
-        precision = int((sku_record or {}).get("precision") or 0)
-        cost = run(effect.unit_cost, env) if effect.unit_cost is not None else env.get("unit_cost")
-        batch = _line_batch(doc, effect, env)
-        sku_id = catalog.sku_id(connection, sku)
-        batch_id = (
-            catalog.ensure_batch(connection, sku_id, batch, env.get("expiry")) if batch else 0
-        )
-        source = (
-            None
-            if effect.from_bucket == OUTSIDE
-            else Place(catalog.warehouse_id(connection, warehouse), str(effect.from_bucket))
-        )
-        target = (
-            None
-            if effect.to_bucket == OUTSIDE
-            else Place(
-                catalog.warehouse_id(connection, target_wh or warehouse), str(effect.to_bucket)
-            )
-        )
-        moves.append(
-            Move(
-                sku_id,
-                to_qty(qty, precision),
-                source,
-                target,
-                batch_id=batch_id,
-                kind=kind,
-                unit_cost=None if cost is None else to_money(cost),
-                document_form=doc.form.id,
-                document_id=doc.id,
-                line_id=line_id,
-            )
-        )
-    return moves
-
-
-def _line_batch(doc: Loaded, effect: Effect, env: Mapping[str, Any]) -> str | None:
-    if effect.batch is not None:
-        return _code(run(effect.batch, env))
-    return _code(env.get("batch")) if "batch" in doc.form.lines else None
 
 
 def _set(connection: Connection, template: Template, doc: Loaded, effect: Effect) -> dict[str, Any]:
@@ -390,8 +227,8 @@ def _set(connection: Connection, template: Template, doc: Loaded, effect: Effect
         if not reads_stock:
             values[name] = run(effect.value, env)
             continue
-        sku, warehouse, _qty = _line_place(doc.form, effect, env)
-        batch = _line_batch(doc, effect, env)
+        sku, warehouse, _qty = line_place(doc.form, effect, env)
+        batch = line_batch(doc, effect, env)
         # A line with a batch sees that batch's stock; otherwise the SKU's at the warehouse.
         page = query_stock(
             connection,

@@ -6,6 +6,7 @@ from alembic import context
 
 from stockform.api import tables as api_tables  # noqa: F401 - registers them
 from stockform.documents import tables as document_tables  # noqa: F401 - registers them
+from stockform.rules import tables as rule_tables  # noqa: F401 - registers them
 from stockform.stock.tables import Base
 
 connection = context.config.attributes["connection"]

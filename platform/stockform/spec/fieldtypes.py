@@ -17,7 +17,11 @@ from .issues import did_you_mean
 
 
 class Lookups(Protocol):
-    """Answers the questions only the database can: does this code exist?"""
+    """Answers the questions only the database can: does this code exist?
+
+    `target` narrows the search: the form of a linked document, the SKU code of a batch.
+    A lookups object may also offer `candidates(kind, target)`, the codes to suggest from.
+    """
 
     def exists(self, kind: str, value: str, target: str | None = None) -> bool: ...
 
@@ -55,18 +59,40 @@ class FieldType:
     options: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     lookup: str | None = None  # the kind of thing Lookups.exists must find
     scannable: bool = False
+    # The kind of record a value belongs to (a batch is a batch of one SKU): its code, the
+    # `owner` the caller passes to clean, is the lookup's target.
+    owned_by: str | None = None
 
-    def clean(self, raw: Any, spec: FieldLike, lookups: Lookups | None = None) -> Any:
-        """Coerce raw to this type's value; None when empty. Raises FieldValueError."""
+    def clean(
+        self,
+        raw: Any,
+        spec: FieldLike,
+        lookups: Lookups | None = None,
+        *,
+        owner: str | None = None,
+    ) -> Any:
+        """Coerce raw to this type's value; None when empty. Raises FieldValueError.
+
+        owner: for types owned by another record (a batch), the code of the one it must
+        belong to (the line's SKU)."""
         if raw is None or (isinstance(raw, str) and raw.strip() == "") or raw == []:
             return None
         value = self.coerce(raw, spec)
-        if (
-            self.lookup
-            and lookups is not None
-            and not lookups.exists(self.lookup, value, spec.target)
-        ):
-            raise FieldValueError(f"no {self.lookup} '{value}'")
+        if not self.lookup or lookups is None:
+            return value
+        if self.owned_by is None:
+            if not lookups.exists(self.lookup, value, spec.target):
+                raise FieldValueError(f"no {self.lookup} '{value}'")
+            return value
+        owner_word = "SKU" if self.owned_by == "sku" else self.owned_by
+        if owner is None:
+            raise FieldValueError(f"choose the {owner_word} first: a {self.name} belongs to one")
+        if not lookups.exists(self.lookup, value, owner):
+            candidates = getattr(lookups, "candidates", None)
+            hint = did_you_mean(value, candidates(self.lookup, owner)) if candidates else None
+            raise FieldValueError(
+                f"no {self.lookup} '{value}' of {owner}" + (f" ({hint})" if hint else "")
+            )
         return value
 
 
@@ -275,6 +301,7 @@ for _builtin in (
         "batch",
         _code,
         lookup="batch",
+        owned_by="sku",
     ),
     FieldType("user", "A user, by name.", "text", _code, lookup="user"),
     FieldType(

@@ -10,6 +10,7 @@ from typing import Any
 from .context import Context
 from .cycles import report_cycles
 from .fields import EXPRESSION_KEYS, build_field, has_expression_default
+from .fieldtypes import FIELD_TYPES
 from .issues import Path
 from .model import Check, FieldSpec, FormSpec, frozen_map
 from .scopes import RESERVED_FIELD_NAMES, field_value_type
@@ -65,6 +66,7 @@ def _build_form(
 ) -> FormSpec | None:
     fields = _static_fields(ctx, (*path, "fields"), forms)
     lines = _static_fields(ctx, (*path, "lines"), forms)
+    _check_owners(ctx, path, fields, lines)
     totals_raw = dict(ctx.items((*path, "totals")))
     for name in totals_raw:
         if name in fields:
@@ -125,6 +127,26 @@ def _suggest_per_line(ctx: Context, since: int, lines: Mapping[str, FieldSpec]) 
                 "does not see",
                 hint=f"add 'per: line' to check it on every line, "
                 f"or use a list such as sum(lines.{name})",
+            )
+
+
+def _check_owners(
+    ctx: Context, path: Path, fields: Mapping[str, FieldSpec], lines: Mapping[str, FieldSpec]
+) -> None:
+    """A batch is a batch of one SKU: a batch field needs a SKU field in its line or, for a
+    line, in the header."""
+    for part, specs, around in (("fields", fields, fields), ("lines", lines, {**fields, **lines})):
+        for name, spec in specs.items():
+            field_type = FIELD_TYPES.get(spec.type)
+            kind = field_type.owned_by if field_type is not None else None
+            if kind is None or any(s.type == kind for s in around.values()):
+                continue
+            where = "the lines or the header" if part == "lines" else "the header"
+            ctx.issue(
+                (*path, part, name, "type"),
+                f"a {spec.type} field needs a {kind} field beside it, the "
+                f"{'SKU' if kind == 'sku' else kind} its {spec.type}es belong to",
+                f"add a field of type {kind} to {where}",
             )
 
 

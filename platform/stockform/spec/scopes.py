@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .expressions import ROW_SCOPE
 from .fieldtypes import FIELD_TYPES
 from .model import FieldSpec
-from .types import BOOL, DATE, DATETIME, NUMBER, TEXT, ListOf, Record, Type
+from .types import ANY, BOOL, DATE, DATETIME, NUMBER, TEXT, ListOf, Record, Type
 
 # Every SKU has these, whatever the template adds.
 SKU_BUILTIN_FIELDS: dict[str, Type] = {
@@ -70,15 +71,26 @@ def field_value_type(spec: FieldSpec, sku: Record | None) -> Type:
 
 
 def stock_scope(
-    buckets: list[str], quantities: list[str], sku: Record, *, batch: bool = False
+    buckets: list[str],
+    quantities: list[str],
+    sku: Record,
+    *,
+    batch: bool = False,
+    row: bool = False,
 ) -> dict[str, Type]:
-    """Names of one (SKU, warehouse) row of stock: buckets, quantities, the SKU, the warehouse."""
+    """Names of one (SKU, warehouse) row of stock: buckets, quantities, the SKU, the warehouse.
+
+    With `row`, the expression runs over stored rows of stock in the database (warnings, the
+    stock list), so functions that read a row's movements may be called.
+    """
     scope: dict[str, Type] = {name: NUMBER for name in buckets}
     scope.update({name: NUMBER for name in quantities})
     scope["sku"] = sku
     scope["warehouse"] = WAREHOUSE
     if batch:
         scope["batch"] = BATCH
+    if row:
+        scope[ROW_SCOPE] = ANY
     return scope
 
 

@@ -230,7 +230,7 @@ def _build_warnings(
     for name, raw in ctx.items(path):
         rule_path = (*path, name)
         per = str(raw.get("per", "warehouse"))
-        scope = stock_scope(buckets, quantities, sku, batch=per == "batch")
+        scope = stock_scope(buckets, quantities, sku, batch=per == "batch", row=True)
         when = ctx.expression((*rule_path, "when"), scope, BOOL)
         for i, role in enumerate(raw.get("notify") or []):
             if role not in roles and role != BUILTIN_ROLE:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
+from ..db import Direct
 from ..spec.fieldtypes import FIELD_TYPES, FieldValueError
 from ..spec.model import Template
 from .columns import field_column, field_storage, stock_tables
@@ -51,11 +52,12 @@ _PLACE = (
     .where(Sku.code == bindparam("sku"), Warehouse.code == bindparam("warehouse"))
     .limit(1)
 )
+_PLACE_DIRECT = Direct(_PLACE)
 
 
 def place_ids(connection: Connection, sku: str, warehouse: str) -> tuple[int, int, int]:
     """SKU id, warehouse id and the SKU's precision in one query (every lock asks)."""
-    row = connection.execute(_PLACE, {"sku": sku, "warehouse": warehouse}).first()
+    row = _PLACE_DIRECT.first(connection, {"sku": sku, "warehouse": warehouse})
     if row is None:
         sku_id(connection, sku)  # raises UnknownItem naming what is missing
         warehouse_id(connection, warehouse)
@@ -194,31 +196,69 @@ def batches_tracked(template: Template, values: Mapping[str, Any]) -> bool:
     return bool(compile_python(rule)(env))
 
 
-def ensure_batch(connection: Connection, sku: int, code: str, expiry: date | None = None) -> int:
-    """The id of batch code of a SKU, created on first receipt."""
+def ensure_batch(
+    connection: Connection,
+    template: Template,
+    sku: int,
+    code: str,
+    *,
+    expiry: date | None = None,
+    now: datetime,
+) -> int:
+    """The id of batch `code` of a SKU whose goods come in from outside (a receipt, a return,
+    a count gain), created on first receipt as received at `now`.
+
+    Only goods from outside may make a batch; a move between buckets takes an existing one
+    (`sku_batch`). Raises InvalidMovement when a new batch of a SKU whose batches carry an
+    expiry date has none, or when an existing batch is received with another expiry date.
+    """
     table = table_of(Batch)
     found = connection.execute(
-        select(table.c.id).where(table.c.sku_id == sku, table.c.code == code)
-    ).scalar()
-    if found is not None:
-        return int(found)
-    return int(
-        connection.execute(
-            table.insert()
-            .values(sku_id=sku, code=code, expiry=expiry, received_at=datetime.now(UTC))
-            .returning(table.c.id)
-        ).scalar_one()
-    )
+        select(table.c.id, table.c.expiry).where(table.c.sku_id == sku, table.c.code == code)
+    ).first()
+    if found is None:
+        tracked, sku_code = connection.execute(
+            select(Sku.batches, Sku.code).where(Sku.id == sku)
+        ).one()
+        if expiry is None and tracked and template.sku.tracking.expiry:
+            raise InvalidMovement(f"batch '{code}' of {sku_code} is new: it needs an expiry date")
+        try:
+            with connection.begin_nested():
+                return int(
+                    connection.execute(
+                        table.insert()
+                        .values(sku_id=sku, code=code, expiry=expiry, received_at=now)
+                        .returning(table.c.id)
+                    ).scalar_one()
+                )
+        except IntegrityError:
+            # Another transaction made the batch since we looked (PostgreSQL): use it.
+            found = connection.execute(
+                select(table.c.id, table.c.expiry).where(
+                    table.c.sku_id == sku, table.c.code == code
+                )
+            ).one()
+    if expiry is not None and found.expiry != expiry:
+        if found.expiry is not None:
+            sku_code = connection.execute(select(Sku.code).where(Sku.id == sku)).scalar_one()
+            raise InvalidMovement(
+                f"batch '{code}' of {sku_code} expires on {found.expiry.isoformat()}, "
+                f"not {expiry.isoformat()}"
+            )
+        # A batch made before expiry dates were kept gets the one its goods now carry.
+        connection.execute(update(table).where(table.c.id == found.id).values(expiry=expiry))
+    return int(found.id)
 
 
 def sku_batch(connection: Connection, sku: int, code: str) -> int:
-    """The id of an existing batch of a SKU."""
+    """The id of an existing batch of a SKU; raises UnknownItem naming the SKU."""
     table = table_of(Batch)
     found = connection.execute(
         select(table.c.id).where(table.c.sku_id == sku, table.c.code == code)
     ).scalar()
     if found is None:
-        raise UnknownItem(f"no batch '{code}' of this SKU")
+        sku_code = connection.execute(select(Sku.code).where(Sku.id == sku)).scalar()
+        raise UnknownItem(f"no batch '{code}' of {sku_code if sku_code else 'this SKU'}")
     return int(found)
 
 

@@ -1,12 +1,13 @@
-"""The ledger: the only code that writes balances. Every change is a set of movements posted
-in one transaction; if any of them is refused, none of them remains."""
+"""The ledger: the only code that writes balances (`bucket_moves` posts one move inside a
+warehouse with its statements). Every change is a set of movements posted in one transaction;
+if any of them is refused, none of them remains."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,7 +78,7 @@ def post(
     transaction must then be rolled back, which leaves nothing of the set behind.
     """
     now = now or datetime.now(UTC)
-    _validate(template, moves)
+    validate(template, moves)
     if not history:
         _refuse_backdating(connection, moves, now)
     if not from_lock:
@@ -88,7 +89,7 @@ def post(
     costs = value_moves(connection, template, moves, now, posting_id)
     faults.point("ledger.before_movements")
     rows = [
-        _row(m, cost, posting_id, user, now, template_version)
+        movement_row(m, cost, posting_id, user, now, template_version)
         for m, cost in zip(moves, costs, strict=True)
     ]
     if rows:
@@ -107,7 +108,7 @@ def apply_deltas(
         if not changes:
             continue
         sku_id, warehouse_id, batch_id = key
-        statement = _delta_statement(template, changes)
+        statement = delta_statement(template, changes)
         params = {
             "sku": sku_id,
             "wh": warehouse_id,
@@ -134,17 +135,19 @@ def apply_deltas(
         raise InsufficientStock(shortages)
 
 
-_STATEMENTS: dict[tuple[str, tuple[tuple[str, bool], ...]], Any] = {}
+_STATEMENTS: dict[tuple[str, tuple[tuple[str, bool], ...], bool], Any] = {}
 
 
-def _delta_statement(template: Template, changes: dict[str, int]) -> Any:
+def delta_statement(template: Template, changes: dict[str, int], *, by_code: bool = False) -> Any:
     """UPDATE adding a delta per bucket, refusing to take a guarded bucket below zero.
 
-    Built once per template and shape of change (which buckets, in which direction), with
-    bound parameters: building SQLAlchemy statements costs more than running them.
+    The row is named by the ids bound as :sku, :wh and :batch, or with by_code by the codes
+    bound as :sku_code and :wh_code (and :batch). Built once per template and shape of change
+    (which buckets, in which direction), with bound parameters: building SQLAlchemy
+    statements costs more than running them.
     """
     shape = tuple(sorted((b, d < 0) for b, d in changes.items()))
-    key = (template.fingerprint, shape)
+    key = (template.fingerprint, shape, by_code)
     if key not in _STATEMENTS:
         balance = stock_tables(template).balance
         guard = [
@@ -152,14 +155,22 @@ def _delta_statement(template: Template, changes: dict[str, int]) -> Any:
             for b, negative in shape
             if negative and not template.stock.buckets[b].allow_negative
         ]
+        skus, warehouses = table_of(Sku), table_of(Warehouse)
+        place = (
+            [
+                balance.c.sku_id
+                == select(skus.c.id).where(skus.c.code == bindparam("sku_code")).scalar_subquery(),
+                balance.c.warehouse_id
+                == select(warehouses.c.id)
+                .where(warehouses.c.code == bindparam("wh_code"))
+                .scalar_subquery(),
+            ]
+            if by_code
+            else [balance.c.sku_id == bindparam("sku"), balance.c.warehouse_id == bindparam("wh")]
+        )
         _STATEMENTS[key] = (
             update(balance)
-            .where(
-                balance.c.sku_id == bindparam("sku"),
-                balance.c.warehouse_id == bindparam("wh"),
-                balance.c.batch_id == bindparam("batch"),
-                *guard,
-            )
+            .where(*place, balance.c.batch_id == bindparam("batch"), *guard)
             .values(
                 {
                     **{
@@ -172,52 +183,6 @@ def _delta_statement(template: Template, changes: dict[str, int]) -> Any:
             )
         )
     return _STATEMENTS[key]
-
-
-_CHECKED: dict[tuple[str, tuple[tuple[str, bool], ...], str], Any] = {}
-
-
-def post_checked(
-    connection: Connection,
-    template: Template,
-    move: Move,
-    check: Callable[[], Any],
-    check_key: str,
-    owner: Callable[[], int | None],
-    *,
-    user: str | None = None,
-    now: datetime | None = None,
-    template_version: int | None = None,
-) -> str | None:
-    """Post one move between two buckets of a warehouse (no batch) only if the SQL condition
-    `check()` holds on the balance row before the change; None, writing nothing, if not.
-
-    The check and the change are one conditional UPDATE: the lock path's single round trip.
-    `owner()` runs after the change and gives the lock id the movement records.
-    """
-    assert move.source is not None and move.target is not None and move.batch_id == 0
-    assert move.source.warehouse_id == move.target.warehouse_id
-    now = now or datetime.now(UTC)
-    _validate(template, [move])
-    changes = {move.source.bucket: -move.qty, move.target.bucket: move.qty}
-    shape = tuple(sorted((b, d < 0) for b, d in changes.items()))
-    key = (template.fingerprint, shape, check_key)
-    if key not in _CHECKED:
-        _CHECKED[key] = _delta_statement(template, changes).where(check())
-    params = {
-        "sku": move.sku_id,
-        "wh": move.source.warehouse_id,
-        "batch": 0,
-        "qty": move.qty,
-        **{f"d_{b}": d for b, d in changes.items()},
-    }
-    if not connection.execute(_CHECKED[key], params).rowcount:
-        return None
-    faults.point("ledger.before_movements")
-    posting_id = uuid.uuid4().hex
-    row = _row(replace(move, lock_id=owner()), None, posting_id, user, now, template_version)
-    connection.execute(table_of(Movement).insert(), [row])
-    return posting_id
 
 
 def _insert_balance(connection: Connection, template: Template, key: BalanceKey) -> None:
@@ -261,7 +226,8 @@ def codes(connection: Connection, sku_id: int, warehouse_id: int) -> tuple[str, 
     return sku, warehouse
 
 
-def _validate(template: Template, moves: Iterable[Move]) -> None:
+def validate(template: Template, moves: Iterable[Move]) -> None:
+    """Refuse moves no posting may make (a quantity not above zero, unknown buckets, ...)."""
     buckets = template.stock.buckets
     for move in moves:
         if move.qty <= 0:
@@ -337,7 +303,7 @@ def _deltas(moves: Iterable[Move]) -> dict[BalanceKey, dict[str, int]]:
     return deltas
 
 
-def _row(
+def movement_row(
     move: Move,
     cost: int | None,
     posting_id: str,

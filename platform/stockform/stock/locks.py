@@ -14,14 +14,26 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, and_, bindparam, case, false, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    select,
+    update,
+)
 
+from ..db import Direct
 from ..spec.expressions import Expression, SqlTerm, compile_python, compile_sql
 from ..spec.model import LockRule, Template
+from .bucket_moves import post_checked, post_within
 from .catalog import load_field
 from .columns import bucket_column, field_column, field_storage, stock_tables
 from .errors import InsufficientStock, InvalidMovement, LockStateError, Shortage, UnknownItem
-from .ledger import Move, Place, codes, post, post_checked
+from .ledger import Move, Place, codes, post
 from .quantities import evaluate, quantity_terms
 from .tables import Batch, Lock, LockPart, Sku, table_of
 from .units import QTY_SCALE, QuantityError, qty_decimal
@@ -82,25 +94,23 @@ def acquire(
     order = sorted(
         range(len(requests)), key=lambda i: (requests[i].sku_id, requests[i].warehouse_id, i)
     )
-    places = sorted({(r.sku_id, r.warehouse_id) for r in requests})
-    for sku_id, warehouse_id in places:
-        release_expired(connection, template, now, sku_id=sku_id, warehouse_id=warehouse_id)
+    swept: set[tuple[int, int]] = set()  # places whose expired locks are released
     results: dict[int, LockResult] = {}
     shortages: list[Shortage] = []
     for index in order:
         request = requests[index]
         rule = rule_for(template, request.rule)
-        if request.batch_id is None:
-            fast = _fast_lock(connection, template, rule, request, user, now)
-            if fast is not None:
-                results[index] = fast
-                continue
+        fast = _lock_fast_or_sweep(connection, template, rule, request, user, now, swept)
+        if fast is not None:
+            results[index] = fast
+            continue
         rows = _locked_rows(connection, template, request.sku_id, request.warehouse_id)
         total = rows[0] if rows and rows[0]["batch_id"] == 0 else {}
         sums = {b: int(total.get(bucket_column(b), 0)) for b in template.stock.buckets}
         sku = _sku_record(connection, template, request.sku_id)
         if request.qty % 10 ** (3 - int(sku["precision"])):
             _refuse_finer_than_sku(connection, request.sku_id, request.qty)
+        sums = _without_expired(connection, rule, rows, sums, now)
         qty = _lockable(template, rule, sums, sku, request.qty)
         if qty < request.qty and not (rule.partial and qty > 0):
             shortages.append(_shortage(connection, template, rule, request, sums, sku))
@@ -115,6 +125,35 @@ def acquire(
     return [results[i] for i in range(len(requests))]
 
 
+def _lock_fast_or_sweep(
+    connection: Connection,
+    template: Template,
+    rule: LockRule,
+    request: LockRequest,
+    user: str | None,
+    now: datetime,
+    swept: set[tuple[int, int]],
+) -> LockResult | None:
+    """The one-statement lock where it applies; else (None) the place's expired locks are
+    released, so the long way starts without them.
+
+    The fast UPDATE refuses while an expired lock holds stock at its place; when releasing
+    them freed anything, it is tried again.
+    """
+    if request.batch_id is None:
+        fast = _fast_lock(connection, template, rule, request, user, now)
+        if fast is not None:
+            return fast
+    place = (request.sku_id, request.warehouse_id)
+    if place in swept:
+        return None
+    swept.add(place)
+    freed = release_expired(connection, template, now, sku_id=place[0], warehouse_id=place[1])
+    if freed and request.batch_id is None:
+        return _fast_lock(connection, template, rule, request, user, now)
+    return None
+
+
 def _locked_rows(
     connection: Connection, template: Template, sku_id: int, warehouse_id: int
 ) -> list[dict[str, Any]]:
@@ -127,6 +166,27 @@ def _locked_rows(
     if connection.dialect.name == "postgresql":
         query = query.with_for_update()
     return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def _without_expired(
+    connection: Connection,
+    rule: LockRule,
+    rows: list[dict[str, Any]],
+    sums: dict[str, int],
+    now: datetime,
+) -> dict[str, int]:
+    """sums without the expired batches' goods in the rule's source bucket: `_pick` never
+    takes them, so the check (and a refusal's figures) must not count them as promisable."""
+    column = bucket_column(rule.from_bucket)
+    held = {r["batch_id"]: r[column] for r in rows if r["batch_id"] and r[column] > 0}
+    if not held:
+        return sums
+    table = table_of(Batch)
+    expired = connection.execute(
+        select(table.c.id).where(table.c.id.in_(list(held)), table.c.expiry < now.date())
+    ).scalars()
+    gone = sum(held[batch_id] for batch_id in expired)
+    return {**sums, rule.from_bucket: sums[rule.from_bucket] - gone} if gone else sums
 
 
 def _sku_record(connection: Connection, template: Template, sku_id: int) -> dict[str, Any]:
@@ -342,14 +402,16 @@ _EXPIRED_AT_PLACE = (
     )
     .order_by(table_of(Lock).c.id)
 )
-_LOAD = select(table_of(Lock)).where(table_of(Lock).c.id == bindparam("lock"))
-_LOAD_FOR_UPDATE = _LOAD.with_for_update()
+# A lock row, and whether it holds batches (has parts): one without them is all batch 0.
+_LOAD = select(
+    table_of(Lock),
+    exists().where(table_of(LockPart).c.lock_id == table_of(Lock).c.id).label("has_parts"),
+).where(table_of(Lock).c.id == bindparam("lock"))
+_LOADS = {False: Direct(_LOAD), True: Direct(_LOAD.with_for_update(of=table_of(Lock)))}
 
 
 def _load(connection: Connection, lock_id: int, *, for_update: bool = True) -> Any:
-    postgres = connection.dialect.name == "postgresql"
-    query = _LOAD_FOR_UPDATE if for_update and postgres else _LOAD
-    row = connection.execute(query, {"lock": lock_id}).first()
+    row = _LOADS[for_update].first(connection, {"lock": lock_id})
     if row is None:
         raise UnknownItem(f"no lock {lock_id}")
     return row
@@ -414,6 +476,8 @@ def _close(
             f"lock {lock_id} holds {qty_decimal(lock.open_qty)}; cannot take "
             f"{qty_decimal(qty)} from it"
         )
+    if target is not None and batch_id is None and not lock.has_parts:
+        return _close_unbatched(connection, template, lock, qty, target, kind, status, user, now)
     moves, left = [], qty
     parts = _parts(connection, lock_id, template)
     for part_batch, open_qty in parts or [(0, lock.open_qty)]:
@@ -439,6 +503,27 @@ def _close(
     return LockResult(lock_id, remaining, ACTIVE if remaining else status, lock.expires_at)
 
 
+def _close_unbatched(
+    connection: Connection,
+    template: Template,
+    lock: Any,
+    qty: int,
+    target: str,
+    kind: str,
+    status: str,
+    user: str | None,
+    now: datetime,
+) -> LockResult:
+    """Give qty of a lock without batches back to a bucket of its warehouse: the lock row,
+    the balance and the movement in one statement on PostgreSQL, three on SQLite."""
+    remaining = lock.open_qty - qty
+    status = ACTIVE if remaining else status
+    move = _move(lock, lock.id, 0, qty, lock.to_bucket, target, kind)
+    row = {"lock": lock.id, "open": remaining, "status": status}
+    post_within(connection, template, move, user=user, now=now, alongside=(_LOCK_CHANGE, row))
+    return LockResult(lock.id, remaining, status, lock.expires_at)
+
+
 _PART_UPDATE = (
     update(table_of(LockPart))
     .where(
@@ -452,7 +537,7 @@ _LOCK_UPDATE = (
     .where(table_of(Lock).c.id == bindparam("lock"))
     .values(open_qty=bindparam("open"), status=bindparam("status"))
 )
-_LOCK_INSERT = table_of(Lock).insert().returning(table_of(Lock).c.id)
+_LOCK_CHANGE = Direct(_LOCK_UPDATE)
 
 
 def _fast_lock(
@@ -462,53 +547,73 @@ def _fast_lock(
     request: LockRequest,
     user: str | None,
     now: datetime,
+    codes: tuple[str, str] | None = None,
 ) -> LockResult | None:
     """A lock of a SKU without batches as one conditional UPDATE; None to take the long way
-    (not enough stock, a partial rule, batches), which also explains a refusal."""
+    (not enough stock, a partial rule, batches, an expired lock still holding stock at the
+    place), which also explains a refusal. With codes the request's ids are not used."""
     expires_in = request.expires_in if request.expires_in is not None else rule.expires_after
     expires_at = None if request.never_expires or expires_in is None else now + expires_in
-    holder: list[int] = []
-
-    def owner() -> int:
-        lock_id = int(
-            connection.execute(
-                _LOCK_INSERT,
-                {
-                    "rule": rule.name,
-                    "sku_id": request.sku_id,
-                    "warehouse_id": request.warehouse_id,
-                    "from_bucket": rule.from_bucket,
-                    "to_bucket": rule.to_bucket,
-                    "qty": request.qty,
-                    "open_qty": request.qty,
-                    "status": ACTIVE,
-                    "expires_at": expires_at,
-                    "document_form": request.document_form,
-                    "document_id": request.document_id,
-                    "line_id": request.line_id,
-                    "reference": request.reference,
-                    "created_at": now,
-                    "user": user,
-                },
-            ).scalar_one()
-        )
-        holder.append(lock_id)
-        return lock_id
-
+    owner = {
+        "rule": rule.name,
+        "sku_id": request.sku_id,
+        "warehouse_id": request.warehouse_id,
+        "from_bucket": rule.from_bucket,
+        "to_bucket": rule.to_bucket,
+        "qty": request.qty,
+        "open_qty": request.qty,
+        "status": ACTIVE,
+        "expires_at": expires_at,
+        "document_form": request.document_form,
+        "document_id": request.document_id,
+        "line_id": request.line_id,
+        "reference": request.reference,
+        "created_at": now,
+        "user": user,
+    }
     move = _move(request, 0, 0, request.qty, rule.from_bucket, rule.to_bucket, "lock")
-    posted = post_checked(
+    lock_id = post_checked(
         connection,
         template,
         move,
         lambda: _check_sql(template, rule),
         f"lock:{rule.name}",
+        {"now": now},
+        table_of(Lock),
         owner,
+        codes=codes,
         user=user,
         now=now,
     )
-    if posted is None:
+    if lock_id is None:
         return None
-    return LockResult(holder[0], request.qty, ACTIVE, expires_at)
+    return LockResult(lock_id, request.qty, ACTIVE, expires_at)
+
+
+def lock_by_code(
+    connection: Connection,
+    template: Template,
+    sku: str,
+    warehouse: str,
+    request: LockRequest,
+    *,
+    user: str | None = None,
+    now: datetime | None = None,
+) -> LockResult | None:
+    """Lock a SKU without batches named by code in one statement (`Stock.lock`'s first try:
+    on PostgreSQL it may run as a transaction of its own); the request's ids are not used.
+
+    None, writing nothing, when the long way must decide: unknown codes, a quantity finer
+    than the SKU allows, not enough stock, an expired lock holding stock there, batches.
+    """
+    if request.batch_id is not None or request.qty <= 0:
+        return None
+    try:
+        rule = rule_for(template, request.rule)
+    except InvalidMovement:
+        return None  # the long way says so, once it knows the codes
+    now = now or datetime.now(UTC)
+    return _fast_lock(connection, template, rule, request, user, now, (sku, warehouse))
 
 
 def _check_sql(template: Template, rule: LockRule) -> Any:
@@ -546,7 +651,16 @@ def _check_sql(template: Template, rule: LockRule) -> Any:
     step = case({0: 1000, 1: 100, 2: 10}, value=precision, else_=1)
     # A quantity finer than the SKU allows goes the long way, which refuses it by name.
     whole = bindparam("qty", type_=BigInteger()) % step == 0
-    return and_(compile_sql(rule.check, resolve_all).expr, without_batches, whole)
+    # Expired locks are released before any attempt on their row: while one still holds
+    # stock here, the UPDATE refuses and `acquire` releases them first.
+    locks = table_of(Lock)
+    expired_here = exists().where(
+        locks.c.sku_id == balance.c.sku_id,
+        locks.c.warehouse_id == balance.c.warehouse_id,
+        locks.c.status == ACTIVE,
+        locks.c.expires_at <= bindparam("now"),
+    )
+    return and_(compile_sql(rule.check, resolve_all).expr, without_batches, whole, ~expired_here)
 
 
 def release(
@@ -639,7 +753,7 @@ def release_expired(
 ) -> int:
     """Release locks whose time is up (for the given rows, or all); returns how many."""
     if sku_id is not None and limit is None:
-        # Before every lock attempt: one prebuilt statement, usually finding nothing.
+        # Before the long way of a lock attempt: one prebuilt statement.
         found = (
             connection.execute(_EXPIRED_AT_PLACE, {"sku": sku_id, "wh": warehouse_id, "now": now})
             .scalars()
@@ -666,7 +780,16 @@ def release_expired(
         if lock.status != ACTIVE or lock.expires_at is None or lock.expires_at > now:
             continue
         _close(
-            connection, template, lock_id, None, lock.from_bucket, "expire", "expired", None, now
+            connection,
+            template,
+            lock_id,
+            None,
+            lock.from_bucket,
+            "expire",
+            "expired",
+            None,
+            now,
+            lock,
         )
         closed += 1
     return closed

@@ -4,12 +4,12 @@ bucket and computed quantity, filtered and ordered by template expressions, all 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import FromClause
 
 from ..spec.expressions import (
     FUNCTIONS,
@@ -24,12 +24,9 @@ from ..spec.expressions import (
 from ..spec.model import Template
 from ..spec.scopes import sku_record, stock_scope
 from ..spec.types import BOOL
-from .columns import bucket_column, field_column, field_storage, stock_tables
-from .materialize import quantity_column, scales
-from .tables import Batch, Warehouse, table_of
+from .columns import bucket_column
+from .rows import Level, RowSource
 from .units import QTY_SCALE
-
-Level = Literal["warehouse", "batch", "total"]
 
 
 class QueryError(ValueError):
@@ -69,100 +66,58 @@ def query_stock(
     per_page: int = 50,
     level: Level = "warehouse",
     functions: FunctionRegistry = FUNCTIONS,
+    now: datetime | None = None,
 ) -> StockPage:
-    """One page of stock rows and the number of rows matching in all."""
-    tables = stock_tables(template)
-    balance, sku_table = tables.balance, tables.sku
-    warehouse_table = table_of(Warehouse)
+    """One page of stock rows and the number of rows matching in all.
+
+    `now` is the moment `today()` and `now()` stand for (default: the clock).
+    """
+    source = RowSource(template, level, now=now)
     buckets = list(template.stock.buckets)
-    source: FromClause
-    if level == "total":
-        source = (
-            select(
-                balance.c.sku_id,
-                *[func.sum(balance.c[bucket_column(b)]).label(bucket_column(b)) for b in buckets],
-                # Across warehouses each quantity is the sum of the warehouses' own figures.
-                *[
-                    func.sum(balance.c[quantity_column(q)]).label(quantity_column(q))
-                    for q in template.stock.quantities
-                ],
-            )
-            .where(balance.c.batch_id == 0)
-            .group_by(balance.c.sku_id)
-            .subquery("totals")
-        )
-    else:
-        source = balance
-    columns = {b: source.c[bucket_column(b)] for b in buckets}
-
-    def resolve(path: tuple[str, ...]) -> SqlTerm:
-        if len(path) == 1 and path[0] in columns:
-            return SqlTerm(columns[path[0]], QTY_SCALE)
-        if path[0] == "sku" and len(path) <= 2:
-            name = path[1] if len(path) == 2 else "code"
-            if name in template.sku.fields:
-                storage = field_storage(template.sku.fields[name].type)
-                return SqlTerm(sku_table.c[field_column(name)], storage.scale)
-            if name in ("code", "name", "unit", "barcode"):
-                return SqlTerm(sku_table.c[name])
-            if name == "precision":
-                return SqlTerm(sku_table.c.precision)
-        if path[0] == "warehouse" and level != "total" and len(path) <= 2:
-            return SqlTerm(warehouse_table.c[path[1] if len(path) == 2 else "code"])
-        raise LookupError(".".join(path))
-
-    # Quantities are kept on the balance row (see materialize.py): reading the column lets
-    # an index serve `order` and keeps lists fast at 100k SKUs.
-    quantities = {
-        n: SqlTerm(source.c[quantity_column(n)], scale) for n, scale in _scales(template).items()
-    }
-
-    def resolve_all(path: tuple[str, ...]) -> SqlTerm:
-        if len(path) == 1 and path[0] in quantities:
-            return quantities[path[0]]
-        return resolve(path)
-
-    query: Select[Any] = select(
-        sku_table.c.code.label("sku_code"),
-        *[columns[b].label(bucket_column(b)) for b in buckets],
-        *[q.expr.label(f"q_{n}") for n, q in quantities.items()],
-    ).select_from(source.join(sku_table, sku_table.c.id == source.c.sku_id))
-    if level != "total":
-        query = query.add_columns(warehouse_table.c.code.label("warehouse_code")).join(
-            warehouse_table, warehouse_table.c.id == source.c.warehouse_id
-        )
-        if level == "batch":
-            batch = table_of(Batch)
-            query = (
-                query.add_columns(batch.c.code.label("batch_code"))
-                .join(batch, batch.c.id == source.c.batch_id)
-                .where(source.c.batch_id != 0)
-            )
-        else:
-            query = query.where(source.c.batch_id == 0)
-        if warehouse is not None:
-            query = query.where(warehouse_table.c.code == warehouse)
-    if sku is not None:
-        query = query.where(sku_table.c.code == sku)
-    scope = stock_scope(buckets, list(quantities), sku_record(template.sku.fields))
+    quantities = source.quantities
+    sku_table, warehouse_table = source.sku, source.warehouse
+    scope = stock_scope(
+        buckets,
+        list(quantities),
+        sku_record(template.sku.fields),
+        batch=level == "batch",
+        row=True,
+    )
     if level == "total":
         scope.pop("warehouse")
+    conditions = source.conditions()
     if where:
-        query = query.where(_compile("where", where, scope, resolve_all, functions, BOOL).expr)
+        conditions.append(_compile("where", where, scope, source, functions, BOOL).expr)
     ordering: list[ColumnElement[Any]] = []
     if order:
         for part in _split_order(order):
             text, descending = part
-            term = _compile("order", text, scope, resolve_all, functions, None)
+            term = _compile("order", text, scope, source, functions, None)
             ordering.append(term.expr.desc() if descending else term.expr.asc())
+    base = source.base
     if ordering:
         # Ties broken by the row's id, so an index on the ordered column (the stored
         # quantities have one) can walk in order and stop after one page.
-        ordering.append(source.c.id.asc() if level != "total" else source.c.sku_id.asc())
+        ordering.append(base.c.id.asc() if level != "total" else base.c.sku_id.asc())
     else:
         ordering.append(sku_table.c.code.asc())
         if level != "total":
             ordering.append(warehouse_table.c.code.asc())
+    # Built after compiling: a function may have joined an aggregate to the rows.
+    query: Select[Any] = select(
+        sku_table.c.code.label("sku_code"),
+        *[source.buckets[b].expr.label(bucket_column(b)) for b in buckets],
+        *[q.expr.label(f"q_{n}") for n, q in quantities.items()],
+    ).select_from(source.from_clause())
+    if level != "total":
+        query = query.add_columns(warehouse_table.c.code.label("warehouse_code"))
+        if level == "batch":
+            query = query.add_columns(source.batch.c.code.label("batch_code"))
+        if warehouse is not None:
+            query = query.where(warehouse_table.c.code == warehouse)
+    if sku is not None:
+        query = query.where(sku_table.c.code == sku)
+    query = query.where(*conditions)
     page, per_page = max(page, 1), min(max(per_page, 1), 1000)
     paged = query.order_by(*ordering).limit(per_page).offset((page - 1) * per_page)
     rows = connection.execute(paged).all()
@@ -182,15 +137,6 @@ def query_stock(
         for r in rows
     ]
     return StockPage(items, page, per_page, int(total))
-
-
-_SCALES: dict[str, dict[str, int]] = {}
-
-
-def _scales(template: Template) -> dict[str, int]:
-    if template.fingerprint not in _SCALES:
-        _SCALES[template.fingerprint] = scales(template)
-    return _SCALES[template.fingerprint]
 
 
 def _count(connection: Connection, query: Select[Any]) -> int:

@@ -7,6 +7,7 @@ serves the API, the CLI, tests and benchmarks.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from . import catalog, journal, lock_records, locks, query, verify
 from .ledger import Move, Place, post
 from .locks import LockRequest, LockResult
 from .query import StockPage, StockRow
-from .units import to_money, to_qty
+from .units import QuantityError, to_money, to_qty
 
 Number = Decimal | int | str
 
@@ -83,7 +84,18 @@ class Stock:
         """Goods from outside into a bucket (a receipt, a return, a count gain)."""
         sku_id, warehouse_id, precision = self.ids(sku, warehouse)
         with self.engine.begin() as connection:
-            batch_id = catalog.ensure_batch(connection, sku_id, batch, expiry) if batch else 0
+            batch_id = (
+                catalog.ensure_batch(
+                    connection,
+                    self.template,
+                    sku_id,
+                    batch,
+                    expiry=expiry,
+                    now=effective_at or datetime.now(UTC),
+                )
+                if batch
+                else 0
+            )
             move = Move(
                 sku_id,
                 to_qty(qty, precision),
@@ -152,19 +164,52 @@ class Stock:
         now: datetime | None = None,
         **owner: Any,
     ) -> LockResult:
+        """Lock qty of a SKU at a warehouse, both named by code, in one transaction."""
+        now = now or datetime.now(UTC)
+        try:
+            scaled = to_qty(qty)  # whether the SKU allows so fine a quantity, the lock checks
+        except QuantityError:
+            scaled = 0  # refused by the long way, once it knows the codes
+        request = LockRequest(
+            0, 0, scaled, rule=rule, reference=reference, expires_in=expires_in, **owner
+        )
+        # First as one statement that finds the row by the codes; it declines what the long
+        # way must decide. On PostgreSQL that statement is a transaction of its own: one round
+        # trip in all, no BEGIN, no COMMIT.
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            ) as connection:
+                done = locks.lock_by_code(
+                    connection, self.template, sku, warehouse, request, user=user, now=now
+                )
+            return done or self._lock_the_long_way(sku, warehouse, qty, request, user, now)
         with self.engine.begin() as connection:
-            # Codes are looked up inside the lock's own transaction: one round trip less.
-            sku_id, warehouse_id, precision = catalog.place_ids(connection, sku, warehouse)
-            request = LockRequest(
-                sku_id,
-                warehouse_id,
-                to_qty(qty, precision),
-                rule=rule,
-                reference=reference,
-                expires_in=expires_in,
-                **owner,
+            done = locks.lock_by_code(
+                connection, self.template, sku, warehouse, request, user=user, now=now
             )
-            return locks.acquire(connection, self.template, [request], user=user, now=now)[0]
+            return done or self._lock_the_long_way(
+                sku, warehouse, qty, request, user, now, connection
+            )
+
+    def _lock_the_long_way(
+        self,
+        sku: str,
+        warehouse: str,
+        qty: Number,
+        request: LockRequest,
+        user: str | None,
+        now: datetime,
+        connection: Connection | None = None,
+    ) -> LockResult:
+        if connection is None:
+            with self.engine.begin() as connection:
+                return self._lock_the_long_way(sku, warehouse, qty, request, user, now, connection)
+        sku_id, warehouse_id, precision = catalog.place_ids(connection, sku, warehouse)
+        request = replace(
+            request, sku_id=sku_id, warehouse_id=warehouse_id, qty=to_qty(qty, precision)
+        )
+        return locks.acquire(connection, self.template, [request], user=user, now=now)[0]
 
     def lock_many(
         self,

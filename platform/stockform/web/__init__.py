@@ -9,7 +9,20 @@ from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from . import assets, auth, errors, forms, helpers, i18n, linerows, live, pages, stock
+from . import (
+    assets,
+    auth,
+    errors,
+    forms,
+    helpers,
+    i18n,
+    linerows,
+    live,
+    pages,
+    reports,
+    stock,
+    warnings,
+)
 from .secret import secret_key
 from .values import install_filters
 
@@ -49,5 +62,6 @@ def init_app(app: Flask) -> None:
     helpers.init_app(app)
     linerows.init_app(app)
     errors.init_app(app)
-    for module in (assets, auth, pages, forms, live, stock):
+    warnings.init_app(app)
+    for module in (assets, auth, pages, forms, live, stock, reports, warnings):
         app.register_blueprint(module.bp)

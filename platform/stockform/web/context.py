@@ -24,8 +24,12 @@ def template() -> Template:
 
 def documents() -> Documents:
     if "documents" not in g:
+        from .warnings import after_document  # it imports this module
+
         found = runtime()
-        g.documents = Documents(found.engine, found.template, found.version_id)
+        g.documents = Documents(
+            found.engine, found.template, found.version_id, after_commit=after_document
+        )
     docs: Documents = g.documents
     return docs
 

@@ -213,6 +213,11 @@ def act(form_id: str, doc_id: int) -> Any:
         on_comment = "comment" in str(exc)
         refusal = {"transition": name, "message": str(exc), "comment": on_comment}
         return detail_page(form, doc_id, status=status, refusal=refusal)
+    except ValidationFailed as exc:
+        # The document would not hold in the state the action leads to (a check of that
+        # state, a line not filled in): say what, on the document's page.
+        refusal = {"transition": name, "message": str(exc)}
+        return detail_page(form, doc_id, status=422, refusal=refusal)
     flash(
         _(
             "Done: %(action)s. The document is now %(state)s.",

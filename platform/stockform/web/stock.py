@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from ..db import READ_ONLY
+from ..rules.functions import FUNCTIONS
 from ..stock.query import QueryError, StockPage, query_stock
 from . import errors
 from .auth import login_required
@@ -48,12 +49,20 @@ def _page(
             order=order or None,
             page=page,
             per_page=PER_PAGE,
+            functions=FUNCTIONS,
         )
     except QueryError as original:
         if combined == where:
             raise
         # Report the user's own expression, not the search condition added to it.
-        query_stock(connection, template(), where=where or None, order=order or None, per_page=1)
+        query_stock(
+            connection,
+            template(),
+            where=where or None,
+            order=order or None,
+            per_page=1,
+            functions=FUNCTIONS,
+        )
         raise original from None
 
 

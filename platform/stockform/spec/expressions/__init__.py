@@ -1,7 +1,7 @@
 """The expression language: parse and check once, then compile to Python or to SQL."""
 
 from .checker import check
-from .functions import FUNCTIONS, Function, FunctionRegistry
+from .functions import FUNCTIONS, ROW_SCOPE, Function, FunctionRegistry, Resolver
 from .parser import Expression, ExpressionError, parse
 from .sqlterm import SqlTerm, from_scaled
 from .to_python import compile_python
@@ -13,6 +13,8 @@ __all__ = [
     "ExpressionError",
     "Function",
     "FunctionRegistry",
+    "ROW_SCOPE",
+    "Resolver",
     "SqlTerm",
     "check",
     "compile_python",

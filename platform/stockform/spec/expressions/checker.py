@@ -21,7 +21,7 @@ from ..types import (
     describe,
     plain,
 )
-from .functions import FUNCTIONS, FunctionRegistry
+from .functions import FUNCTIONS, ROW_SCOPE, FunctionRegistry
 from .parser import Expression, ExpressionError, did_you_mean
 
 _VERBS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide"}
@@ -67,9 +67,8 @@ class _Checker:
         if isinstance(node, ast.Name):
             found = self.scope.get(node.id)
             if found is None:
-                raise self.fail(
-                    f"unknown name '{node.id}'", node, did_you_mean(node.id, self.scope)
-                )
+                names = [n for n in self.scope if not n.startswith("$")]
+                raise self.fail(f"unknown name '{node.id}'", node, did_you_mean(node.id, names))
             return found
         if isinstance(node, ast.Attribute):
             return self.field(node, self.visit(node.value))
@@ -184,8 +183,21 @@ class _Checker:
             raise self.fail(
                 f"unknown function '{name}'", node, did_you_mean(name, self.functions.names())
             )
+        if function.needs_row and ROW_SCOPE not in self.scope:
+            raise self.fail(
+                f"{name}() works on a row of stock: it can be used only in "
+                "stock.warnings and in the stock list's where and order",
+                node,
+            )
         args = [self.visit(a) for a in node.args]
         try:
+            if function.literals is not None:
+                written = [a for a in node.args if isinstance(a, ast.Constant)]
+                if len(written) != len(node.args):
+                    raise ValueError(
+                        f"{name}() needs its arguments written out, such as {name}(30)"
+                    )
+                function.literals([a.value for a in written])
             return function.check(args)
         except ValueError as exc:
             raise self.fail(str(exc), node) from None

@@ -13,10 +13,17 @@ import sqlalchemy as sa
 
 from ..types import ANY, DATE, DATETIME, NUMBER, ListOf, Type, common_type, describe, plain
 from . import exact
+from .sqldates import days_between_dates
 from .sqlterm import SqlTerm, floor_or_ceil, round_scaled, unify
 
 CheckFn = Callable[[list[Type]], Type]
-SqlFn = Callable[[list[SqlTerm]], SqlTerm]
+# The scope of an expression that runs over a row of stock holds this name (no expression can
+# write it): functions registered with needs_row are allowed only there.
+ROW_SCOPE = "$row"
+Resolver = Callable[[tuple[str, ...]], SqlTerm]
+# sql(args), or sql(resolve, args) for a function registered with needs_env: it reads what
+# the place of evaluation provides through resolve (("$today",), ("$row", "sku_id"), …).
+SqlFn = Callable[..., SqlTerm]
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,11 @@ class Function:
     sql: SqlFn | None
     doc: str
     needs_env: bool = False
+    # Only where an expression runs over a row of stock (warnings, the stock list): its scope
+    # holds ROW_SCOPE, and its SQL resolver can join what the function needs to the row.
+    needs_row: bool = False
+    # Arguments that must be written out (sales_velocity(30)): checked with their values.
+    literals: Callable[[list[Any]], None] | None = None
 
 
 class FunctionRegistry:
@@ -46,8 +58,16 @@ class FunctionRegistry:
         sql: SqlFn | None = None,
         doc: str,
         needs_env: bool = False,
+        needs_row: bool = False,
+        literals: Callable[[list[Any]], None] | None = None,
     ) -> Function:
-        """Add a function; `needs_env` passes the evaluation env first (as today() needs)."""
+        """Add a function.
+
+        `needs_env` passes the evaluation env first to the Python form and the SQL resolver
+        first to the SQL form (as today() needs); `needs_row` (implies needs_env) allows the
+        function only where expressions run over a row of stock. `literals`, when given, makes
+        every argument a written-out value and checks the values (raising ValueError).
+        """
         if (
             not name.isidentifier()
             or name.startswith("_")
@@ -57,7 +77,9 @@ class FunctionRegistry:
             raise ValueError(f"'{name}' cannot be a function name")
         if name in self._functions:
             raise ValueError(f"function '{name}' is already registered")
-        function = Function(name, check, python, sql, doc, needs_env)
+        function = Function(
+            name, check, python, sql, doc, needs_env or needs_row, needs_row, literals
+        )
         self._functions[name] = function
         return function
 
@@ -232,6 +254,21 @@ def _now(env: Mapping[str, Any]) -> datetime:
     return now
 
 
+def _today_sql(resolve: Resolver, args: list[SqlTerm]) -> SqlTerm:
+    return resolve(("$today",))
+
+
+def _now_sql(resolve: Resolver, args: list[SqlTerm]) -> SqlTerm:
+    return resolve(("$now",))
+
+
+def _days_between_sql(args: list[SqlTerm]) -> SqlTerm:
+    start, end = unify(*args)
+    if "datetime" in (start.kind, end.kind):
+        raise ValueError("days_between() of two datetimes cannot be computed in the database")
+    return SqlTerm(days_between_dates(start.expr, end.expr), 1)
+
+
 def _register_builtins(registry: FunctionRegistry) -> None:
     register = registry.register
     register(
@@ -299,6 +336,7 @@ def _register_builtins(registry: FunctionRegistry) -> None:
         "today",
         check=_none_check(DATE),
         python=_today,
+        sql=_today_sql,
         needs_env=True,
         doc="Today's date in the template's time zone.",
     )
@@ -306,6 +344,7 @@ def _register_builtins(registry: FunctionRegistry) -> None:
         "now",
         check=_none_check(DATETIME),
         python=_now,
+        sql=_now_sql,
         needs_env=True,
         doc="The current date and time.",
     )
@@ -313,6 +352,7 @@ def _register_builtins(registry: FunctionRegistry) -> None:
         "days_between",
         check=_days_between_check,
         python=_strict(exact.days_between),
+        sql=_days_between_sql,
         doc="days_between(start, end): end - start in days.",
     )
 

@@ -30,6 +30,8 @@ class SqlTerm:
     def kind(self) -> str:
         """'number', 'text', 'bool', 'date', 'datetime' or 'null', from the SQL type."""
         sql_type = self.expr.type
+        if isinstance(sql_type, sa.types.TypeDecorator):
+            sql_type = sql_type.impl_instance  # a UTC timestamp is a datetime
         if isinstance(sql_type, sa.String):
             return "text"
         if isinstance(sql_type, sa.Boolean):

@@ -18,11 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from .exact import CONTEXT, DIVISION_SCALE
-from .functions import FUNCTIONS, FunctionRegistry
+from .functions import FUNCTIONS, FunctionRegistry, Resolver
 from .parser import Expression, ExpressionError
 from .sqlterm import SqlTerm, boolean, divide, number, rescale, unify
 
-Resolver = Callable[[tuple[str, ...]], SqlTerm]
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -142,7 +141,13 @@ class _SqlCompiler:
             raise self.fail(f"{name}()", node)
         args = [self.build(a) for a in node.args]
         try:
+            if function.needs_env:
+                # What the function reads from its place (today's date, the row's keys):
+                # a resolver that does not provide it means "not computable here".
+                return function.sql(self.resolve, args)
             return function.sql(args)
+        except LookupError:
+            raise self.fail(f"{name}()", node) from None
         except ValueError as exc:
             raise ExpressionError(str(exc), self.expr.offset(node)) from None
 

@@ -1,0 +1,1 @@
+"""Warnings from the template's rules, evaluated in SQL over every row of stock (no Flask)."""
