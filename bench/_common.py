@@ -303,3 +303,66 @@ def run_phases(
         elapsed = sum(rate.seconds for rate in mine) / workers
         totals[variant] = Rate(count, elapsed, [ms for rate in mine for ms in rate.latencies])
     return totals
+
+
+def cached_database(
+    path: Path,
+    source: dict[str, Any],
+    folder: Path,
+    fill: Callable[[Path, Any, dict[str, int]], dict[str, int]],
+    *,
+    rebuild: bool = False,
+    recompute_quantities: bool = False,
+) -> str:
+    """Make path a SQLite database prepared for the template in folder and filled by
+    fill(file, template, warehouse ids by code) -> rows written per table, unless the file
+    there was built from the same source (generator, sizes, template fingerprint). Returns
+    how it came: "cached", or "built in … s (… rows)"."""
+    import hashlib
+    import json
+    import sqlite3
+    import tempfile
+
+    from stockform.database import prepare
+    from stockform.stock.materialize import recompute
+
+    key = hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
+    if not rebuild and _stored_key(path) == key:
+        return "cached"
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        building = Path(tmp) / path.name
+        prepared = prepare(f"sqlite:///{building}", folder)
+        with prepared.engine.connect() as connection:
+            warehouses = dict(
+                connection.exec_driver_sql("SELECT code, id FROM sf_warehouse ORDER BY code").all()
+            )
+        prepared.engine.dispose()
+        counts = fill(building, prepared.template, warehouses)
+        if recompute_quantities:
+            # Rows went in behind the engine's back: let it compute their quantities.
+            again = prepare(f"sqlite:///{building}", folder)
+            with again.engine.begin() as connection:
+                recompute(connection, again.template)
+            again.engine.dispose()
+        with contextlib.closing(sqlite3.connect(building)) as meta, meta:
+            meta.execute("CREATE TABLE bench_meta (name TEXT PRIMARY KEY, value TEXT)")
+            meta.execute("INSERT INTO bench_meta VALUES ('key', ?)", (key,))
+        remove_sqlite(path)
+        building.rename(path)
+    built = ", ".join(f"{n:,} {name} rows" for name, n in counts.items())
+    return f"built in {time.perf_counter() - start:.1f} s ({built})"
+
+
+def _stored_key(path: Path) -> str | None:
+    """The source key a cached benchmark database was built from, if any."""
+    import sqlite3
+
+    if not path.exists():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            row = connection.execute("SELECT value FROM bench_meta WHERE name = 'key'").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None

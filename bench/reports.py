@@ -19,14 +19,10 @@ kept for the next run while the parameters and the template match.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import hashlib
-import json
 import random
 import shutil
 import sqlite3
 import tempfile
-import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -38,10 +34,10 @@ import yaml
 from _common import (
     ROOT,
     SCRATCH,
+    cached_database,
     load_average,
     median,
     print_profile,
-    remove_sqlite,
     table,
     timed_cpu,
     verdict,
@@ -199,36 +195,14 @@ def database(args: argparse.Namespace, folder: Path) -> tuple[Any, Path, str]:
         "days": args.days,
         "template": load_template(folder).fingerprint,
     }
-    key = hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
-    origin = "cached"
-    if args.rebuild or _stored_key(path) != key:
-        begun = time.perf_counter()
-        with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-            building = Path(tmp) / path.name
-            prepared = prepare(f"sqlite:///{building}", folder)
-            with prepared.engine.connect() as connection:
-                ids = dict(connection.exec_driver_sql("SELECT code, id FROM sf_warehouse").all())
-            prepared.engine.dispose()
-            counts = build(building, args, ids["SH"], ids["BJ"])
-            with contextlib.closing(sqlite3.connect(building)) as meta, meta:
-                meta.execute("CREATE TABLE bench_meta (name TEXT PRIMARY KEY, value TEXT)")
-                meta.execute("INSERT INTO bench_meta VALUES ('key', ?)", (key,))
-            remove_sqlite(path)
-            building.rename(path)
-        built = ", ".join(f"{n:,} {name} rows" for name, n in counts.items())
-        origin = f"built in {time.perf_counter() - begun:.1f} s ({built})"
+    origin = cached_database(
+        path,
+        source,
+        folder,
+        lambda file, _template, ids: build(file, args, ids["SH"], ids["BJ"]),
+        rebuild=args.rebuild,
+    )
     return prepare(f"sqlite:///{path}", folder), path, origin
-
-
-def _stored_key(path: Path) -> str | None:
-    if not path.exists():
-        return None
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-            row = connection.execute("SELECT value FROM bench_meta WHERE name = 'key'").fetchone()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
 
 
 def hand_parameters(period: Period) -> dict[str, Any]:

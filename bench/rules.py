@@ -19,9 +19,6 @@ for. Target: under 2 s.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import hashlib
-import json
 import random
 import shutil
 import sqlite3
@@ -33,10 +30,10 @@ from typing import Any
 
 from _common import (
     SCRATCH,
+    cached_database,
     load_average,
     median,
     print_profile,
-    remove_sqlite,
     table,
     template_copy,
     timed_cpu,
@@ -48,7 +45,6 @@ from stockform.rules.hooks import evaluate_all
 from stockform.rules.warnings import evaluate
 from stockform.spec.model import Template
 from stockform.spec.template import load_template
-from stockform.stock.materialize import recompute
 
 TARGET_MS = 2000.0
 GENERATOR = 4  # bump when the generated data changes, so cached files are rebuilt
@@ -249,44 +245,15 @@ def database(args: argparse.Namespace, folder: Path) -> tuple[Path, str]:
         "warehouses": args.warehouses,
         "template": load_template(folder, FUNCTIONS).fingerprint,
     }
-    key = hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
-    origin = "cached"
-    if args.rebuild or _stored_key(path) != key:
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-            building = Path(tmp) / path.name
-            prepared = prepare(f"sqlite:///{building}", folder)
-            with prepared.engine.connect() as connection:
-                warehouses = list(
-                    connection.exec_driver_sql("SELECT id FROM sf_warehouse ORDER BY code")
-                    .scalars()
-                    .all()
-                )
-            prepared.engine.dispose()
-            counts = build(building, prepared.template, args.skus, warehouses)
-            again = prepare(f"sqlite:///{building}", folder)
-            with again.engine.begin() as connection:
-                recompute(connection, again.template)
-            again.engine.dispose()
-            with contextlib.closing(sqlite3.connect(building)) as meta, meta:
-                meta.execute("CREATE TABLE bench_meta (name TEXT PRIMARY KEY, value TEXT)")
-                meta.execute("INSERT INTO bench_meta VALUES ('key', ?)", (key,))
-            remove_sqlite(path)
-            building.rename(path)
-        built = ", ".join(f"{n:,} {name} rows" for name, n in counts.items())
-        origin = f"built in {time.perf_counter() - start:.1f} s ({built})"
+    origin = cached_database(
+        path,
+        source,
+        folder,
+        lambda file, template, ids: build(file, template, args.skus, list(ids.values())),
+        rebuild=args.rebuild,
+        recompute_quantities=True,
+    )
     return path, origin
-
-
-def _stored_key(path: Path) -> str | None:
-    if not path.exists():
-        return None
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-            row = connection.execute("SELECT value FROM bench_meta WHERE name = 'key'").fetchone()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
 
 
 def with_warnings(folder: Path) -> Path:

@@ -15,13 +15,9 @@ transaction) and the file is kept for the next run while the parameters and temp
 from __future__ import annotations
 
 import argparse
-import contextlib
-import hashlib
-import json
 import random
 import sqlite3
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,10 +27,10 @@ from sqlalchemy import event
 
 from _common import (
     SCRATCH,
+    cached_database,
     load_average,
     median,
     print_profile,
-    remove_sqlite,
     table,
     template_copy,
     timed_cpu,
@@ -43,7 +39,6 @@ from _common import (
 from stockform.database import prepare
 from stockform.spec.model import Template
 from stockform.spec.template import load_template
-from stockform.stock.materialize import recompute
 from stockform.stock.service import Stock
 
 TARGET_MS = 100.0
@@ -162,46 +157,16 @@ def database(args: argparse.Namespace, folder: Path) -> tuple[Stock, Path, str]:
         "warehouses": args.warehouses,
         "template": load_template(folder).fingerprint,
     }
-    key = hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
-    origin = "cached"
-    if args.rebuild or _stored_key(path) != key:
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-            building = Path(tmp) / path.name
-            prepared = prepare(f"sqlite:///{building}", folder)
-            with prepared.engine.connect() as connection:
-                warehouses = list(
-                    connection.exec_driver_sql("SELECT id FROM sf_warehouse ORDER BY code")
-                    .scalars()
-                    .all()
-                )
-            prepared.engine.dispose()
-            counts = build(building, prepared.template, args.skus, warehouses)
-            # Rows went in behind the engine's back: let it compute their quantities.
-            again = prepare(f"sqlite:///{building}", folder)
-            with again.engine.begin() as connection:
-                recompute(connection, again.template)
-            again.engine.dispose()
-            with contextlib.closing(sqlite3.connect(building)) as meta, meta:
-                meta.execute("CREATE TABLE bench_meta (name TEXT PRIMARY KEY, value TEXT)")
-                meta.execute("INSERT INTO bench_meta VALUES ('key', ?)", (key,))
-            remove_sqlite(path)
-            building.rename(path)
-        built = ", ".join(f"{n:,} {name} rows" for name, n in counts.items())
-        origin = f"built in {time.perf_counter() - start:.1f} s ({built})"
+    origin = cached_database(
+        path,
+        source,
+        folder,
+        lambda file, template, ids: build(file, template, args.skus, list(ids.values())),
+        rebuild=args.rebuild,
+        recompute_quantities=True,
+    )
     prepared = prepare(f"sqlite:///{path}", folder)
     return Stock(prepared.engine, prepared.template), path, origin
-
-
-def _stored_key(path: Path) -> str | None:
-    if not path.exists():
-        return None
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-            row = connection.execute("SELECT value FROM bench_meta WHERE name = 'key'").fetchone()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
 
 
 def engine_sql(stock: Stock) -> list[tuple[str, Any]]:
