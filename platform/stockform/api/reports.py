@@ -97,6 +97,20 @@ def text(value: Decimal | None) -> str | None:
     return decimal_text(value)
 
 
+def _grouped(
+    period: Period, group: str | None, report: Any, as_json: Callable[[Any, str | None], Any]
+) -> Response:
+    """A report grouped by SKU, category or warehouse: a page of rows and their summary."""
+    return jsonify(
+        {
+            **period_json(period),
+            "group": group,
+            **paged(report.rows, lambda row: as_json(row, group)),
+            "summary": as_json(report.total, None),
+        }
+    )
+
+
 def _turnover_json(row: TurnoverRow, key: str | None) -> dict[str, Any]:
     found: dict[str, Any] = {key: row.key} if key else {}
     found.update(
@@ -114,14 +128,7 @@ def turnover_report() -> Response:
     with reading() as connection:
         period, scope, group = query_period(), query_scope(), query_group()
         report = turnover(connection, runtime().template, period, scope, group)
-    return jsonify(
-        {
-            **period_json(period),
-            "group": group,
-            **paged(report.rows, lambda row: _turnover_json(row, group)),
-            "summary": _turnover_json(report.total, None),
-        }
-    )
+    return _grouped(period, group, report, _turnover_json)
 
 
 def _value_json(row: ValueRow, key: str | None) -> dict[str, Any]:
@@ -143,14 +150,7 @@ def stock_value_report() -> Response:
     with reading() as connection:
         period, scope, group = query_period(), query_scope(), query_group()
         report = stock_value(connection, runtime().template, period, scope, group)
-    return jsonify(
-        {
-            **period_json(period),
-            "group": group,
-            **paged(report.rows, lambda row: _value_json(row, group)),
-            "summary": _value_json(report.total, None),
-        }
-    )
+    return _grouped(period, group, report, _value_json)
 
 
 def _abc_json(row: AbcRow) -> dict[str, Any]:
