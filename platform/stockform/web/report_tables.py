@@ -84,9 +84,6 @@ def _turnover(connection: Connection, template: Template, query: Query) -> Table
     def values(row: TurnoverRow, key: str) -> list[Any]:
         return [key, row.cogs, row.average_inventory_value, row.turnover, row.days_of_inventory]
 
-    def name(key: str) -> str:
-        return category_label(template, key) if group == "category" else key
-
     return Table(
         period_title(_("Turnover"), period),
         [
@@ -96,7 +93,7 @@ def _turnover(connection: Connection, template: Template, query: Query) -> Table
             Column("turnover", _("Turnover"), "ratio"),
             Column("days_of_inventory", _("Days of inventory"), "days"),
         ],
-        [values(row, name(row.key)) for row in report.rows],
+        [values(row, _key_name(template, group, row.key)) for row in report.rows],
         values(report.total, _("Total")),
         (
             _(
@@ -105,6 +102,11 @@ def _turnover(connection: Connection, template: Template, query: Query) -> Table
             ),
         ),
     )
+
+
+def _key_name(template: Template, group: Group, key: str) -> str:
+    """A row's key as shown: a category by its label, a SKU or warehouse by its code."""
+    return category_label(template, key) if group == "category" else key
 
 
 def _group(query: Query) -> Group:
@@ -129,9 +131,6 @@ def _stock_value(connection: Connection, template: Template, query: Query) -> Ta
             row.cogs,
         ]
 
-    def name(key: str) -> str:
-        return category_label(template, key) if group == "category" else key
-
     return Table(
         period_title(_("Stock value"), period),
         [
@@ -143,7 +142,7 @@ def _stock_value(connection: Connection, template: Template, query: Query) -> Ta
             Column("sold_qty", _("Quantity sold"), "qty"),
             Column("cogs", _("Cost of goods sold"), "money"),
         ],
-        [values(row, name(row.key)) for row in report.rows],
+        [values(row, _key_name(template, group, row.key)) for row in report.rows],
         values(report.total, _("Total")),
     )
 
@@ -209,13 +208,10 @@ def _ageing(connection: Connection, template: Template, query: Query) -> Table:
             *(row.ages[age][1] for age in AGES),
         ]
 
-    def name(key: str) -> str:
-        return category_label(template, key) if group == "category" else key
-
     return Table(
         f"{_('Stock ageing')} {report.day.isoformat()}",
         columns,
-        [values(row, name(row.key)) for row in report.rows],
+        [values(row, _key_name(template, group, row.key)) for row in report.rows],
         values(report.total, _("Total")),
         (_("Batches are as old as their first receipt; other stock goes first in, first out."),),
     )
