@@ -6,6 +6,7 @@ SQLite (WAL, files on the ordinary disk), at synchronous=FULL and NORMAL:
     transaction (and SQLAlchemy Core doing the same two statements: the framework's floor);
   * multi-line: lines per second when `Stock.lock_many` locks a 20-line document in one
     transaction, against raw sqlite3 doing 20 conditional UPDATEs + 20 INSERTs in one.
+  * pages each lock and release writes to the WAL (so fsyncs at FULL), per table and index.
 PostgreSQL: W processes hammer one hot SKU with lock, release, lock...; the engine against raw
 psycopg doing the same shape as two statements (UPDATE ... RETURNING, INSERT) and as one (CTE).
 Measurements are interleaved in rounds so that load from elsewhere falls on all alike.
@@ -21,7 +22,10 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+import struct
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +212,47 @@ def statements_per_call(stock: Stock) -> dict[str, int]:
     }
 
 
+def wal_pages(path: Path, action: Callable[[], object]) -> list[str]:
+    """The b-tree (table or index) of every page one transaction writes to the WAL.
+
+    The WAL is emptied first (a TRUNCATE checkpoint), so after the action it holds that
+    transaction's frames only: one per page written, each fsynced at synchronous=FULL. The
+    24-byte frame header starts with the page's number; `dbstat` names its b-tree.
+    """
+    side = sqlite3.connect(path, isolation_level=None)
+    try:
+        side.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        action()
+        data = Path(f"{path}-wal").read_bytes()
+        page_size = struct.unpack(">I", data[8:12])[0]
+        numbers = [
+            struct.unpack(">I", data[at : at + 4])[0]
+            for at in range(32, len(data) - 23, 24 + page_size)
+        ]
+        owners = dict(side.execute("SELECT pageno, name FROM dbstat"))
+    finally:
+        side.close()
+    return [owners.get(n, f"page {n}") for n in numbers]
+
+
+def pages_per_call(stock: Stock, path: Path, runs: int = 20) -> dict[str, Counter[str]]:
+    """Pages a lock and a release of the hot SKU write, per b-tree, averaged over runs."""
+    found: dict[str, Counter[str]] = {"lock": Counter(), "release": Counter()}
+    held: list[int] = []
+    for _ in range(runs):
+        found["lock"].update(wal_pages(path, lambda: held.append(stock.lock("HOT", "MAIN", 1).id)))
+        found["release"].update(wal_pages(path, lambda: stock.release(held.pop())))
+    return found
+
+
+def show_pages(pages: dict[str, Counter[str]], runs: int = 20) -> str:
+    lines = []
+    for call, counts in pages.items():
+        where = ", ".join(f"{name} {n / runs:g}" for name, n in counts.most_common())
+        lines.append(f"  {call}: {sum(counts.values()) / runs:g} ({where})")
+    return "\n".join(lines)
+
+
 def bench_sqlite(args: argparse.Namespace) -> list[tuple[str, bool | None, str]]:
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -220,6 +265,8 @@ def bench_sqlite(args: argparse.Namespace) -> list[tuple[str, bool | None, str]]
         stock, requests = sqlite_stock(folder / f"locks-engine-{sync}.db", sync, args.lines)
         engine_steps(stock)()  # warm up SQLAlchemy's statement cache
         statements = statements_per_call(stock)
+        if sync == "FULL":
+            pages = pages_per_call(stock, folder / f"locks-engine-{sync}.db")
         raw = raw_connection(folder / f"locks-raw-{sync}.db", sync, args.lines)
         remove_sqlite(folder / f"locks-core-{sync}.db")
         core_engine = make_engine(f"sqlite:///{folder / f'locks-core-{sync}.db'}", synchronous=sync)
@@ -290,6 +337,8 @@ def bench_sqlite(args: argparse.Namespace) -> list[tuple[str, bool | None, str]]
         f"statements per call, without BEGIN/COMMIT: lock {statements['lock']} (its UPDATE "
         f"looks the codes up), release {statements['release']}; raw 2"
     )
+    print("pages written to the WAL per call (raw: 2, the balance and the ledger row):")
+    print(show_pages(pages))
     # At FULL every commit waits for an fsync, whose cost swings with other disk traffic; the
     # engine's own cost per transaction is its time at NORMAL. Together they say what share a
     # steady disk would show. CPU time hardly moves when other work loads the machine.

@@ -26,7 +26,7 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_db_upgrade_creates_the_tables(runner: CliRunner, url: str) -> None:
     result = runner.invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "database is at revision 0004" in result.output
+    assert "database is at revision 0005" in result.output
 
 
 def test_apply_then_apply_again(runner: CliRunner, url: str) -> None:

@@ -20,7 +20,7 @@ def test_the_migrated_schema_is_the_models(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == "0004"
+        assert migrate.current_revision(engine) == "0005"
         with engine.connect() as connection:
             assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
             indexes = {i["name"] for i in inspect(connection).get_indexes("sf_movement")}

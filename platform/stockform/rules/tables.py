@@ -82,6 +82,7 @@ Index(
     _movements.sku_id,
     _movements.effective_at,
     _movements.qty,
+    _movements.kind,  # replenishment counts only the demand kinds, still from the index alone
     sqlite_where=text("to_warehouse_id IS NULL"),
     postgresql_where=text("to_warehouse_id IS NULL"),
 )

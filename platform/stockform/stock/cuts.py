@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 from ..spec.model import Template
 from .columns import bucket_column, stock_tables
 from .ledger import Move
-from .locks import ACTIVE, cut, release_expired
+from .locks import cut, is_active, release_expired
 from .tables import Lock, LockPart, table_of
 
 
@@ -133,7 +133,7 @@ def _newest_first(
         .where(
             locks.c.sku_id == sku_id,
             locks.c.warehouse_id == warehouse_id,
-            locks.c.status == ACTIVE,
+            is_active(locks),
             locks.c.from_bucket == bucket,
         )
         .order_by(locks.c.created_at.desc(), locks.c.id.desc())
