@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from stockform.stock.catalog import SkuInvalid
+from stockform.stock.catalog import SkuInvalid, load_field
 from stockform.stock.errors import UnknownItem
 from stockform.stock.service import Stock, figures
 
@@ -80,3 +81,16 @@ def test_a_barcode_belongs_to_one_sku(stock: Stock) -> None:
 
 def test_warehouses_are_listed_by_code(stock: Stock) -> None:
     assert stock.warehouses() == [{"code": "MAIN", "name": "Main warehouse", "active": True}]
+
+
+@pytest.mark.parametrize(
+    ("type_name", "stored", "loaded"),
+    [
+        ("integer", 7, 7),  # a whole number stays one: the API promises an integer
+        ("decimal", 7500, Decimal("7.5")),
+        ("money", 25000, Decimal("2.5")),
+    ],
+)
+def test_numbers_load_as_their_field_type_says(type_name: str, stored: int, loaded: Any) -> None:
+    value = load_field(type_name, stored)
+    assert (value, type(value)) == (loaded, type(loaded))

@@ -122,10 +122,12 @@ def store_field(type_name: str, value: Any) -> Any:
 
 
 def load_field(type_name: str, stored: Any) -> Any:
-    """A stored field value as the template sees it (numbers as Decimal)."""
+    """A stored field value as the template sees it (whole numbers as int, others Decimal)."""
     storage = field_storage(type_name)
     if stored is None:
         return None
+    if type_name == "integer":
+        return int(stored)  # as documents keep them, and as the API schema promises
     if storage.kind == "int":
         return Decimal(stored) / storage.scale
     return stored
