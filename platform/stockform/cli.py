@@ -249,14 +249,22 @@ def verify(database_url: str | None, repair: bool) -> None:
 @main.command()
 @db_option
 def sweep(database_url: str | None) -> None:
-    """Release expired locks; evaluate every warning; forget idempotency keys over 24 hours."""
+    """Release expired locks; move expired batches' goods aside; evaluate every warning; forget
+    idempotency keys over 24 hours."""
     from .api.idempotency import purge
     from .rules.hooks import evaluate_all
 
     runtime = _runtime(database_url)
-    released = Stock(runtime.engine, runtime.template, runtime.version_id).sweep()
+    stock = Stock(runtime.engine, runtime.template, runtime.version_id)
+    released = stock.sweep()
     click.echo(f"released {released} expired lock{'s' if released != 1 else ''}")
     settings = _database(database_url)
+    if runtime.template.sku.tracking.expired_to is not None:
+        moved = stock.expire_batches(timezone=settings["TIMEZONE"])
+        click.echo(
+            f"moved the goods of {moved} expired batch row{'s' if moved != 1 else ''} "
+            f"to {runtime.template.sku.tracking.expired_to}"
+        )
     outcome = evaluate_all(runtime.engine, runtime.template, timezone=settings["TIMEZONE"])
     click.echo(
         f"warnings: {outcome.opened} opened, {outcome.reopened} reopened, "

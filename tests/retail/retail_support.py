@@ -19,7 +19,16 @@ from stockform.stock.service import Stock
 RETAIL = STARTERS / "retail"
 
 # Every figure a step asserts, in the order the README lists them.
-FIGURES = ("available", "locked", "quarantine", "damaged", "in_transit", "physical", "sellable")
+FIGURES = (
+    "available",
+    "locked",
+    "quarantine",
+    "damaged",
+    "in_transit",
+    "expired",
+    "physical",
+    "sellable",
+)
 
 # A plain SKU, one with safety stock, an expensive one (orders over 10,000 and adjustments
 # over 5,000) and a food SKU tracked by batch with expiry.
@@ -71,14 +80,14 @@ EARLY, LATE = "2099-06-30", "2099-12-31"
 
 
 def expect(**figures: int | str) -> dict[str, Decimal]:
-    """All seven figures; those not named are 0."""
+    """All the figures; those not named are 0."""
     unknown = set(figures) - set(FIGURES)
     assert not unknown, f"not a figure: {unknown}"
     return {name: Decimal(figures.get(name, 0)) for name in FIGURES}
 
 
 def figures_at(stock: Stock, sku: str, warehouse: str, batch: str | None = None) -> dict[str, Any]:
-    """The seven figures of a SKU at a warehouse (or of one batch there)."""
+    """The figures of a SKU at a warehouse (or of one batch there)."""
     if batch is None:
         row = stock.row(sku, warehouse)
     else:
@@ -206,8 +215,8 @@ class RetailApi:
         assert page["total"] == len(page["items"]) == 1, page
         row = page["items"][0]
         assert (row["sku"], row["warehouse"]) == (sku, warehouse)
-        assert set(row["buckets"]) == set(FIGURES[:5])
-        assert set(row["quantities"]) == set(FIGURES[5:])
+        assert set(row["buckets"]) == set(FIGURES[:6])
+        assert set(row["quantities"]) == set(FIGURES[6:])
         values = {**row["buckets"], **row["quantities"]}
         return {name: Decimal(values[name]) for name in FIGURES}
 

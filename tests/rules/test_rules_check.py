@@ -96,6 +96,7 @@ def test_the_retail_starter_warns_of_slow_and_fast_movers() -> None:
         "low_stock",
         "overstock",
         "expiring",
+        "expired",
         "slow_moving",
         "selling_fast",
     }

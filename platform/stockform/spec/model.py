@@ -104,6 +104,7 @@ class Tracking:
     expiry: bool = False
     picking: str = "FIFO"
 
+    expired_to: str | None = None  # the bucket the sweep moves expired batches' goods into
 
 @dataclass(frozen=True)
 class SkuSpec:

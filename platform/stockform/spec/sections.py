@@ -99,6 +99,7 @@ def build_sku(ctx: Context) -> SkuSpec:
         picking=str(tracking_raw.get("picking", "FIFO"))
         if isinstance(tracking_raw, dict)
         else "FIFO",
+        expired_to=tracking_raw.get("expired_to") if isinstance(tracking_raw, dict) else None,
     )
     return SkuSpec(
         precision=ctx.get((*path, "precision"), 0),
@@ -133,6 +134,7 @@ def build_stock(ctx: Context, sku: SkuSpec, roles: Mapping[str, Any]) -> StockSp
     names = [n for n in ctx.declared((*path, "quantities")) if n not in buckets]
     lock_rules = _build_lock_rules(ctx, list(buckets), names, record)
     warnings = _build_warnings(ctx, list(buckets), names, record, roles)
+    _check_expired_to(ctx, sku, list(buckets), lock_rules)
     return StockSpec(
         frozen_map(buckets), frozen_map(quantities), frozen_map(lock_rules), frozen_map(warnings)
     )
@@ -248,6 +250,25 @@ def _build_warnings(
                 per,
             )
     return result
+
+
+def _check_expired_to(
+    ctx: Context, sku: SkuSpec, buckets: list[str], lock_rules: Mapping[str, LockRule]
+) -> None:
+    target = sku.tracking.expired_to
+    if target is None:
+        return
+    path = ("sku", "tracking", "expired_to")
+    if not sku.tracking.expiry:
+        ctx.issue(path, "only batches with an expiry date can expire", "add `expiry: true`")
+    if target not in buckets:
+        ctx.issue(path, f"unknown bucket '{target}'", did_you_mean(target, buckets))
+    elif target in {rule.from_bucket for rule in lock_rules.values()} or target == "available":
+        ctx.issue(
+            path,
+            f"'{target}' is where locks take stock from",
+            "name a bucket of its own, such as expired, so expired goods cannot be promised",
+        )
 
 
 def _check_placeholders(ctx: Context, path: tuple[str, ...], texts: Any, scope: Any) -> None:

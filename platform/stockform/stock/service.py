@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from ..db import READ_ONLY
 from ..spec.model import Template
-from . import catalog, journal, lock_records, locks, query, verify
+from . import catalog, expired, journal, lock_records, locks, query, verify
 from .ledger import Move, Place, post
 from .locks import LockRequest, LockResult
 from .query import StockPage, StockRow
@@ -250,6 +250,22 @@ class Stock:
         while True:
             with self.engine.begin() as connection:
                 done = locks.release_expired(connection, self.template, now, limit=batch_size)
+            total += done
+            if done < batch_size:
+                return total
+
+    def expire_batches(
+        self, now: datetime | None = None, batch_size: int = 500, timezone: str | None = None
+    ) -> int:
+        """Move expired batches' promisable goods to the template's `expired_to` bucket, a
+        batch of rows per transaction; returns how many rows moved (see `expired.py`)."""
+        now = now or datetime.now(UTC)
+        total = 0
+        while True:
+            with self.engine.begin() as connection:
+                done = expired.expire_batches(
+                    connection, self.template, now, limit=batch_size, timezone=timezone
+                )
             total += done
             if done < batch_size:
                 return total
