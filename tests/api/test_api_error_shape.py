@@ -44,6 +44,9 @@ EXPECTED = {
     ("GET", "/api/v1/warnings/<int:warning_id>"): (404, "not_found"),
     ("POST", "/api/v1/warnings/<int:warning_id>/acknowledge"): (404, "not_found"),
     ("POST", "/api/v1/warnings/<int:warning_id>/snooze"): (404, "not_found"),
+    ("GET", "/api/v1/replenishment"): (422, "validation_failed"),
+    ("POST", "/api/v1/replenishment/drafts"): (400, "bad_request"),
+    ("POST", "/api/v1/skus/<code>/safety-stock"): (400, "bad_request"),
     **{
         ("GET", f"/api/v1/reports/{name}"): (422, "validation_failed")
         for name in (
@@ -54,6 +57,7 @@ EXPECTED = {
             "slow-movers",
             "stock-outs",
             "stock-trend",
+            "dashboard",
         )
     },
     ("GET", "/api/v1/openapi.json"): None,

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from webclient import SHOP, Visitor, stock_the_shop
 
 from stockform.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -36,3 +48,23 @@ def visitor(shop_app: Flask) -> Callable[[str | None], Visitor]:
         return found
 
     return make
+
+
+@pytest.fixture(scope="session")
+def chromium(suite_unavailable: Callable[[str, str], None]) -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, one per test process (the browser tests of
+    every module share it: Playwright's sync API runs one at a time)."""
+    unavailable = suite_unavailable
+    if not CHROMIUM.exists():
+        unavailable("browser", "no /usr/bin/chromium; install it with: apt-get install chromium")
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        unavailable("browser", "Playwright is missing; install the test extras")
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        except Error as exc:
+            unavailable("browser", f"Chromium does not start: {exc}")
+        yield browser
+        browser.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +16,6 @@ from werkzeug.serving import make_server
 from stockform.app import create_app
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 SEND_A_THOUSAND_LINES = """() => {
   // A 1000-line document, sent as the browser would: the page comes back with every line
@@ -60,24 +51,6 @@ ADD_A_LINE = """() => new Promise(resolve => {
 })"""
 
 
-@pytest.fixture(scope="session")
-def chromium(suite_unavailable: Callable[[str, str], None]) -> Iterator[Any]:
-    unavailable = suite_unavailable
-    if not CHROMIUM.exists():
-        unavailable("browser", "no /usr/bin/chromium; install it with: apt-get install chromium")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        unavailable("browser", "Playwright is missing; install the test extras")
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        except Error as exc:
-            unavailable("browser", f"Chromium does not start: {exc}")
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def server(shop_settings: dict[str, object]) -> Iterator[str]:
     """The app on a free port of this machine, in a thread; yields its address."""
@@ -108,7 +81,8 @@ def open_page(chromium: Any, server: str) -> Iterator[Any]:
         page.fill("#username", user)
         page.fill("#password", PASSWORD)
         page.click("form.login button[type=submit]")
-        page.wait_for_url(server + "/")
+        page.wait_for_url(server + "/dashboard")  # the landing page after signing in
+        page.goto("/")  # the tests start from the start page and its forms
         return page
 
     yield open_as
@@ -238,6 +212,7 @@ def test_on_a_phone_in_portrait_nothing_scrolls_sideways(
     page.click("form#doc-form button[type=submit]")
     page.wait_for_load_state()
     pages = {"order": page.url, "list": "/forms/sales_order/", "stock": "/stock", "home": "/"}
+    pages["dashboard"] = "/dashboard"  # four charts and the tiles
     for name, path in pages.items():
         page.goto(path)
         page.screenshot(path=tmp_path / f"phone-{name}.png", full_page=True)

@@ -11,6 +11,7 @@ from ..reports.period import MAX_DAYS
 from ..reports.scope import categories, groups, has_categories
 from ..spec.model import Template
 from ..stock.lock_records import STATUSES
+from . import replenishment as replenishment_routes
 from . import warnings as warning_routes
 from .context import MAX_ID, MAX_PAGE, MAX_PER_PAGE, bp, jsonify, runtime
 from .errors import CODES
@@ -238,6 +239,7 @@ def _paths(template: Template) -> dict[str, Schema]:
         paths.update(_form_paths(template, form.id))
     paths.update(_report_paths(template))
     paths.update(warning_routes.paths())
+    paths.update(replenishment_routes.paths(template))
     return {PREFIX + path: item for path, item in paths.items()}
 
 
@@ -362,6 +364,14 @@ REPORTS = {
         "StockTrendReport",
         ("from", "to", "sku", "warehouse", "category"),
     ),
+    "dashboard": (
+        "dashboardReport",
+        "The dashboard: stock value, sellable value, turnover, open locks, warnings per level, "
+        "and its charts' series (value by day, days of inventory by category, value by age, "
+        "the slowest movers).",
+        "DashboardReport",
+        ("from", "to", "warehouse", "category"),
+    ),
 }
 
 
@@ -417,7 +427,11 @@ def _report_paths(template: Template) -> dict[str, Schema]:
 
 def build(template: Template) -> Schema:
     """The OpenAPI document for a template."""
-    schemas = {**common_schemas(template), **warning_routes.schemas(template)}
+    schemas = {
+        **common_schemas(template),
+        **warning_routes.schemas(template),
+        **replenishment_routes.schemas(template),
+    }
     for form in template.forms.values():
         schemas.update(form_schemas(form, template))
     paths = _paths(template)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from ..db import READ_ONLY
 from ..reports.abc import AbcRow, abc
 from ..reports.ageing import AgeingRow, ageing
+from ..reports.dashboard import summary
 from ..reports.errors import ReportError
 from ..reports.movers import DEFAULT_DAYS, SlowMover, slow_movers
 from ..reports.period import MAX_DAYS, Period, as_of, make_period
@@ -24,7 +25,8 @@ from ..reports.stockouts import StockOut, stock_outs
 from ..reports.trend import stock_trend
 from ..reports.turnover import TurnoverRow, turnover
 from ..reports.valuation import ValueRow, stock_value
-from .context import bp, decimal_text, jsonify, paging, query_int, query_text, runtime
+from ..rules.listing import count_by_level
+from .context import actor, bp, decimal_text, jsonify, paging, query_int, query_text, runtime
 from .context import takes_query as takes
 from .errors import ApiError
 
@@ -278,3 +280,41 @@ def stock_trend_report() -> Response:
         for day in report.days
     ]
     return jsonify({**period_json(period), "items": items})
+
+
+@bp.get("/reports/dashboard")
+@takes(*PERIOD, "warehouse", "category")
+def dashboard_report() -> Response:
+    """The dashboard's figures and chart series; warnings per level as the token's user sees."""
+    with reading() as connection:
+        period, scope = query_period(), query_scope()
+        board = summary(connection, runtime().template, period, scope, datetime.now(UTC))
+        warnings = count_by_level(
+            connection, runtime().template, actor(), warehouse=scope.warehouse
+        )
+    return jsonify(
+        {
+            **period_json(period),
+            "physical_value": text(board.physical_value),
+            "sellable_value": text(board.sellable_value),
+            "cogs": text(board.cogs),
+            "average_inventory_value": text(board.average_inventory_value),
+            "turnover": text(board.turnover),
+            "days_of_inventory": text(board.days_of_inventory),
+            "open_locks": {
+                "count": board.open_locks,
+                "value": text(board.open_locks_value),
+                "expired": board.expired_locks,
+            },
+            "warnings": warnings,
+            "value_by_day": [
+                {"date": day.isoformat(), "value": text(value)} for day, value in board.value_by_day
+            ],
+            "days_by_category": [
+                {"category": bar.key, "days_of_inventory": text(bar.value)}
+                for bar in board.days_by_category
+            ],
+            "value_by_age": {bar.key: text(bar.value) for bar in board.value_by_age},
+            "slow_movers": [_mover_json(row) for row in board.slow_movers],
+        }
+    )

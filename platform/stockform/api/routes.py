@@ -17,6 +17,7 @@ from . import (
     locks,
     movements,
     openapi,
+    replenishment,
     reports,
     skus,
     stock,
@@ -24,7 +25,17 @@ from . import (
 )
 from .context import MAX_BODY, bp, refuse_unknown_query
 
-ROUTE_MODULES = (stock, skus, documents, locks, movements, reports, warnings, openapi)
+ROUTE_MODULES = (
+    stock,
+    skus,
+    documents,
+    locks,
+    movements,
+    reports,
+    warnings,
+    replenishment,
+    openapi,
+)
 
 
 def _limit_body() -> None:

@@ -439,4 +439,36 @@ def report_schemas(template: Template) -> dict[str, Schema]:
         "StockTrendReport": obj(
             {**period, "items": {"type": "array", "items": ref("StockTrendDay")}}
         ),
+        "DashboardReport": _dashboard(period),
     }
+
+
+def _dashboard(period: dict[str, Schema]) -> Schema:
+    """The dashboard's answer: its figures and the series of its charts."""
+    count: Schema = {"type": "integer", "minimum": 0}
+    ages = ("0-30", "31-60", "61-90", "over_90")
+    return obj(
+        {
+            **period,
+            "physical_value": DECIMAL,
+            "sellable_value": DECIMAL_OR_NULL,
+            "cogs": DECIMAL,
+            "average_inventory_value": DECIMAL,
+            "turnover": DECIMAL_OR_NULL,
+            "days_of_inventory": DECIMAL_OR_NULL,
+            "open_locks": obj({"count": count, "value": DECIMAL, "expired": count}),
+            "warnings": obj({level: count for level in ("info", "warning", "critical")}),
+            "value_by_day": {
+                "type": "array",
+                "items": obj({"date": {"type": "string", "format": "date"}, "value": DECIMAL}),
+            },
+            "days_by_category": {
+                "type": "array",
+                "items": obj(
+                    {"category": {"type": "string"}, "days_of_inventory": DECIMAL_OR_NULL}
+                ),
+            },
+            "value_by_age": obj({age: DECIMAL for age in ages}),
+            "slow_movers": {"type": "array", "items": ref("SlowMover")},
+        }
+    )

@@ -151,53 +151,79 @@ class Documents:
         actor: Actor,
     ) -> DocumentView:
         """Validate and save a new document in its workflow's initial state."""
-        form = self.form(form_id)
-        self._require(actor, form_id, "create")
+        return self.create_many([(form_id, fields, lines)], actor)[0]
+
+    def create_many(
+        self,
+        documents: Sequence[tuple[str, Mapping[str, Any], Sequence[Mapping[str, Any]]]],
+        actor: Actor,
+    ) -> list[DocumentView]:
+        """Validate and save several new documents (form, fields, lines) in one transaction:
+        all of them, or none when one is refused."""
+        for form_id, _fields, _lines in documents:
+            self.form(form_id)
+            self._require(actor, form_id, "create")
         now = self.clock()
         with self.engine.begin() as connection:
-            workflow = self.template.workflows.get(form.workflow or "")
-            state = workflow.initial if workflow else "draft"
-            fields = _settable(form.fields, fields)
-            lines = [_settable(form.lines, line) for line in lines]
-            evaluated = self._evaluate(connection, form, fields, lines, state)
-            self._warehouse_allowed(actor, evaluated.fields)
-            number = next_number(connection, form, now.astimezone(self.zone))
-            doc_id = int(
-                connection.execute(
-                    table_of(Document)
-                    .insert()
-                    .values(
-                        form=form_id,
-                        number=number,
-                        state=state,
-                        template_version=self.version_id,
-                        fields=_json(evaluated.fields),
-                        totals=_json(evaluated.totals),
-                        warehouse=_warehouse(evaluated.fields),
-                        created_by=actor.username,
-                        created_at=now,
-                        updated_by=actor.username,
-                        updated_at=now,
-                    )
-                    .returning(table_of(Document).c.id)
-                ).scalar_one()
-            )
-            self._write_lines(connection, doc_id, evaluated.lines)
-            self._audit(
-                connection,
-                doc_id,
-                actor,
-                "created",
-                None,
-                state,
-                None,
-                {"fields": _json(evaluated.fields)},
-                now,
-            )
-            self._automatic(connection, doc_id, actor, now)
-            view = self._view(connection, doc_id)
-        self._committed(form_id, doc_id)
-        return view
+            views = [
+                self._view(connection, self._insert(connection, *item, actor, now))
+                for item in documents
+            ]
+        for view in views:
+            self._committed(view.form, view.id)
+        return views
+
+    def _insert(
+        self,
+        connection: Connection,
+        form_id: str,
+        fields: Mapping[str, Any],
+        lines: Sequence[Mapping[str, Any]],
+        actor: Actor,
+        now: datetime,
+    ) -> int:
+        form = self.form(form_id)
+        workflow = self.template.workflows.get(form.workflow or "")
+        state = workflow.initial if workflow else "draft"
+        fields = _settable(form.fields, fields)
+        lines = [_settable(form.lines, line) for line in lines]
+        evaluated = self._evaluate(connection, form, fields, lines, state)
+        self._warehouse_allowed(actor, evaluated.fields)
+        number = next_number(connection, form, now.astimezone(self.zone))
+        doc_id = int(
+            connection.execute(
+                table_of(Document)
+                .insert()
+                .values(
+                    form=form_id,
+                    number=number,
+                    state=state,
+                    template_version=self.version_id,
+                    fields=_json(evaluated.fields),
+                    totals=_json(evaluated.totals),
+                    warehouse=_warehouse(evaluated.fields),
+                    created_by=actor.username,
+                    created_at=now,
+                    updated_by=actor.username,
+                    updated_at=now,
+                )
+                .returning(table_of(Document).c.id)
+            ).scalar_one()
+        )
+        self._write_lines(connection, doc_id, evaluated.lines)
+        self._audit(
+            connection,
+            doc_id,
+            actor,
+            "created",
+            None,
+            state,
+            None,
+            {"fields": _json(evaluated.fields)},
+            now,
+        )
+        self._automatic(connection, doc_id, actor, now)
+        return doc_id
 
     def update(
         self,

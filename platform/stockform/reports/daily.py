@@ -85,7 +85,7 @@ def replay(
     read each state before asking for the next)."""
     opening, per_day = _deltas(connection, template, period, scope)
     places = set(opening) | {place for deltas in per_day.values() for place in deltas}
-    skus = _sku_records(connection, template, {sku for sku, _ in places})
+    skus = sku_records(connection, template, {sku for sku, _ in places})
     codes = warehouse_ids(connection)
     buckets: dict[Place, dict[str, int]] = {}
     quantities: dict[Place, dict[str, Decimal | None]] = {}
@@ -108,7 +108,8 @@ def replay(
         changed = set()
 
 
-def _sku_records(connection: Connection, template: Template, ids: set[int]) -> dict[int, Any]:
+def sku_records(connection: Connection, template: Template, ids: set[int]) -> dict[int, Any]:
+    """The SKU records (fields as quantities see them) of the SKUs with these ids."""
     sku = stock_tables(template).sku
     found: dict[int, Any] = {}
     wanted = sorted(ids)

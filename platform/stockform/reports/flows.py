@@ -102,9 +102,11 @@ def scanned(column: Any) -> Any:
     return (column + literal_column("0")).label(column.name)
 
 
-def _movement_filters(
+def movement_filters(
     connection: Connection, template: Template, period: Period, scope: Scope
 ) -> tuple[list[ColumnElement[bool]], int | None]:
+    """The movements that change the scope's value up to the period's end, and the id of the
+    scope's warehouse (None: every warehouse)."""
     m = table_of(Movement)
     crosses = or_(
         m.c.from_warehouse_id.is_(None),
@@ -132,7 +134,7 @@ def value_flows(
     """Opening and closing quantity and value, daily-value weights and sales, per SKU and
     warehouse, from every movement effective before the period's end (one SQL pass)."""
     m = table_of(Movement)
-    conditions, only = _movement_filters(connection, template, period, scope)
+    conditions, only = movement_filters(connection, template, period, scope)
     # Movements crossing a warehouse's walls always carry a unit cost (costing.py).
     value = m.c.qty * m.c.unit_cost
     before = m.c.effective_at < period.start

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from ..spec.model import Template
 from ..stock.tables import Movement, table_of
-from .flows import SALE_KINDS, scanned, value_flows
+from .flows import SALE_KINDS, Flows, scanned, value_flows
 from .numbers import money, quantity
 from .period import Period
 from .scope import EVERYTHING, Scope, check, sku_condition, sku_info, warehouse_id, warehouse_ids
@@ -52,9 +52,11 @@ def slow_movers(
     days: int = DEFAULT_DAYS,
     scope: Scope = EVERYTHING,
     sale_kinds: Iterable[str] = SALE_KINDS,
+    flows: Flows | None = None,
 ) -> SlowMoverReport:
     """Stock at the end of `day` (a one-day period) that has not gone out for `days` days;
-    never moved first, then the longest still, then the most valuable."""
+    never moved first, then the longest still, then the most valuable. `flows`: the scope's
+    value flows over a period ending with `day`, when already read."""
     check(template, scope)
     m = table_of(Movement)
     goes_out = or_(
@@ -77,8 +79,8 @@ def slow_movers(
         .group_by(sku_id, m.c.from_warehouse_id)
     )
     last_out = {(int(r[0]), int(r[1])): r[2] for r in connection.execute(query)}
-    flows = value_flows(connection, template, day, scope, sale_kinds).places
-    held = {place: flow for place, flow in flows.items() if flow.closing_qty > 0}
+    places = (flows or value_flows(connection, template, day, scope, sale_kinds)).places
+    held = {place: flow for place, flow in places.items() if flow.closing_qty > 0}
     info = sku_info(connection, template, (sku for sku, _ in held))
     codes = warehouse_ids(connection)
     cutoff = day.last - timedelta(days=days)

@@ -1,6 +1,6 @@
 """Reading warnings: a page of them by SKU, warehouse, level and state; the open count for a
-badge; one warning's history. A reader sees the warnings of rules that notify one of their
-roles, at warehouses that role works in (admins see every warning)."""
+badge, and per level for the dashboard; one warning's history. A reader sees the warnings of
+rules that notify one of their roles, at warehouses that role works in (admins see all)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
 
 from ..documents.users import Actor
-from ..spec.model import ALL, Template
+from ..spec.model import ALL, Level, Template
 from ..stock.tables import Batch, Sku, Warehouse, table_of
 from .actions import WarningNotFound
 from .tables import WarningEvent, WarningRecord
@@ -147,6 +147,29 @@ def count_open(connection: Connection, template: Template, actor: Actor | None) 
             select(func.count()).select_from(_source()).where(*conditions)
         ).scalar_one()
     )
+
+
+def count_by_level(
+    connection: Connection,
+    template: Template,
+    actor: Actor | None,
+    *,
+    warehouse: str | None = None,
+) -> dict[str, int]:
+    """How many open warnings the actor may see (at one warehouse, or all) per level: every
+    level, zeros too, in the order info, warning, critical."""
+    table = table_of(WarningRecord)
+    conditions = [table.c.state == "open", *_filters(template, actor, warehouse=warehouse)]
+    query = (
+        select(table.c.level, func.count())
+        .select_from(_source())
+        .where(*conditions)
+        .group_by(table.c.level)
+    )
+    found = {level.value: 0 for level in Level}
+    for level, count in connection.execute(query):
+        found[str(level)] = int(count)
+    return found
 
 
 def history(connection: Connection, warning_id: int) -> list[Event]:

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -103,8 +104,8 @@ class Tracking:
     batches: bool | Expression = False
     expiry: bool = False
     picking: str = "FIFO"
-
     expired_to: str | None = None  # the bucket the sweep moves expired batches' goods into
+
 
 @dataclass(frozen=True)
 class SkuSpec:
@@ -158,12 +159,50 @@ class WarningRule:
     per: str
 
 
+DEFAULT_LEVEL = "default"  # the service level of SKUs whose category has none of its own
+
+
+@dataclass(frozen=True)
+class DraftForm:
+    """A form replenishment drafts documents of: its header warehouse fields (`to` only for an
+    order) and its SKU and quantity line fields."""
+
+    form: str
+    to_field: str
+    sku_field: str
+    qty_field: str
+    from_field: str | None = None
+
+
+@dataclass(frozen=True)
+class Replenishment:
+    """The template's `stock.replenishment` settings (see rules/replenishment.py)."""
+
+    lead_time: Expression
+    position: Expression
+    service_levels: Mapping[str, Decimal]  # by category value, and DEFAULT_LEVEL
+    history_days: int = 90
+    demand: tuple[str, ...] = ("sale",)
+    min: Expression | None = None
+    max: Expression | None = None
+    multiple: Expression | None = None
+    cover_days: int = 30
+    safety_stock_field: str | None = None
+    order: DraftForm | None = None
+    transfer: DraftForm | None = None
+
+    def service_level(self, category: str | None) -> Decimal:
+        levels = self.service_levels
+        return levels.get(category or DEFAULT_LEVEL, levels[DEFAULT_LEVEL])
+
+
 @dataclass(frozen=True)
 class StockSpec:
     buckets: Mapping[str, Bucket]
     quantities: Mapping[str, Quantity]
     lock_rules: Mapping[str, LockRule]
     warnings: Mapping[str, WarningRule]
+    replenishment: Replenishment | None = None
 
     @property
     def default_lock_rule(self) -> LockRule | None:

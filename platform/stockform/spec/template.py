@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 from .context import Context
@@ -12,6 +13,7 @@ from .issues import TemplateError, TemplateIssue, format_path
 from .loader import Loaded, load_folder
 from .metaschema import validate
 from .model import Template, frozen_map
+from .replenishment import build_replenishment
 from .scopes import sku_record
 from .sections import build_info, build_roles, build_sku, build_stock, build_warehouses
 from .workflows import build_workflows
@@ -76,6 +78,8 @@ def _build(ctx: Context, loaded: Loaded, root: Path) -> Template:
     role_names = ctx.declared(("roles",))
     stock = build_stock(ctx, sku, dict.fromkeys(role_names))
     forms = build_forms(ctx, record, ctx.declared(("workflows",)))
+    # Replenishment drafts documents of the forms, so it is checked once they are built.
+    stock = replace(stock, replenishment=build_replenishment(ctx, sku, stock, forms))
     workflows = build_workflows(ctx, forms, stock, role_names, record)
     roles = build_roles(ctx, ctx.declared(("forms",)), ctx.declared(("warehouses",)))
     return Template(

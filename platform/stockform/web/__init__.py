@@ -12,6 +12,7 @@ from htmx_flask import Htmx
 from . import (
     assets,
     auth,
+    dashboard,
     errors,
     forms,
     helpers,
@@ -19,6 +20,7 @@ from . import (
     linerows,
     live,
     pages,
+    replenishment,
     reports,
     stock,
     warnings,
@@ -63,5 +65,7 @@ def init_app(app: Flask) -> None:
     linerows.init_app(app)
     errors.init_app(app)
     warnings.init_app(app)
-    for module in (assets, auth, pages, forms, live, stock, reports, warnings):
+    replenishment.init_app(app)
+    for module in (assets, auth, pages, forms, live, stock, reports, warnings, replenishment):
         app.register_blueprint(module.bp)
+    app.register_blueprint(dashboard.bp)

@@ -20,8 +20,8 @@ from flask import (
 from flask_babel import gettext as _
 
 from ..db import READ_ONLY
+from ..documents.users import Actor, authenticate
 from ..documents.users import actor as load_actor
-from ..documents.users import authenticate
 from .context import runtime
 
 bp = Blueprint("auth", __name__)
@@ -57,10 +57,22 @@ def login_required(view: View) -> View:
     return wrapped  # type: ignore[return-value]
 
 
+def reads_reports(actor: Actor | None) -> bool:
+    """Whether the actor may read the reports (and so the dashboard): every signed-in user, as
+    README's Reports says; the one place to change should roles ever gain that permission."""
+    return actor is not None
+
+
+def landing() -> str:
+    """Where signing in leads without a `next`: the dashboard for readers of the reports, the
+    start page (`/`, the forms) for the rest."""
+    return url_for("dashboard.index") if reads_reports(g.get("actor")) else url_for("pages.home")
+
+
 def safe_next(target: str | None) -> str:
     """Only a path on this site (never another host) is a place to go back to."""
     if not target:
-        return url_for("pages.home")
+        return landing()
     parts = urlsplit(target)
     # "//host" and "/\host" are other hosts to a browser.
     if parts.scheme or parts.netloc or not target.startswith("/") or target[1:2] in ("/", "\\"):
@@ -82,6 +94,7 @@ def login() -> Any:
             session.clear()  # a fresh session (and CSRF token) for the signed-in user
             session.update(kept)
             session["user"] = found.username
+            g.actor = found  # signed in from now on: the landing page is chosen for them
             return redirect(safe_next(request.args.get("next")))
         error = _("Wrong user name or password.")
     status = 401 if error else 200

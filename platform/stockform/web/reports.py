@@ -22,8 +22,8 @@ from ..reports.scope import categories, groups, has_categories
 from ..reports.stockouts import default_quantity
 from . import errors
 from .auth import login_required
+from .charts import trend_chart
 from .context import runtime, template
-from .report_chart import trend_chart
 from .report_tables import PAGES, Query, category_label
 from .values import money, number
 
@@ -32,7 +32,8 @@ errors.install(bp)
 MAX_ROWS_SHOWN = 500  # the page shows this many rows; the exports have them all
 
 
-def _query() -> Query:
+def read_query() -> Query:
+    """The filters of the page's query string; ReportError for a value that cannot be one."""
     args = request.args
 
     def text(name: str) -> str | None:
@@ -74,7 +75,7 @@ def _build(name: str) -> tuple[Table | None, str | None]:
     if page is None:
         abort(404)
     try:
-        query = _query()
+        query = read_query()
         with runtime().engine.connect().execution_options(**READ_ONLY) as connection:
             return page.build(connection, template(), query), None
     except ReportError as exc:
