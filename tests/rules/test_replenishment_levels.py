@@ -14,7 +14,7 @@ import pytest
 from replenishment_support import Shop, d, open_shop
 from sqlalchemy import create_engine, literal, select
 
-from stockform.rules.demand import Window, local_day
+from stockform.rules.demand import Window
 from stockform.rules.ordering import (
     Demand,
     levels,
@@ -23,6 +23,7 @@ from stockform.rules.ordering import (
     step,
     z_score,
 )
+from stockform.stock.days import day_index
 from stockform.stock.tables import UtcDateTime
 
 SQRT5 = d("2.2361")  # √5 = 2.23606797…, shown to 4 decimals
@@ -222,7 +223,7 @@ def test_local_days_across_daylight_saving(database_url: str, local_moment: str,
     try:
         with engine.connect() as connection:
             found = connection.execute(
-                select(local_day(literal(moment, UtcDateTime()), span))
+                select(day_index(literal(moment, UtcDateTime()), span))
             ).scalar_one()
     finally:
         engine.dispose()

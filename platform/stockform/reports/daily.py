@@ -50,7 +50,7 @@ def _deltas(
     """Bucket changes per place: before the period, and per day of it."""
     m = table_of(Movement)
     only = warehouse_id(connection, scope)
-    k = day_index(m.c.effective_at, period, connection.dialect.name)
+    k = day_index(m.c.effective_at, period)
     day = case((m.c.effective_at >= period.start, k), else_=literal(-1))
     conditions = [m.c.effective_at < period.end, *sku_condition(template, scope, m.c.sku_id)]
     if only is not None:

@@ -245,7 +245,7 @@ def _value_by_day(
         return case((inside, 1), else_=0)
 
     sign = end(m.c.to_warehouse_id) - end(m.c.from_warehouse_id)
-    k = day_index(m.c.effective_at, period, connection.dialect.name)
+    k = day_index(m.c.effective_at, period)
     query = select(k, func.sum(m.c.qty * m.c.unit_cost * sign)).where(*conditions).group_by(k)
     changes = {int(index): int(v or 0) for index, v in connection.execute(query)}
     running = flows.total().opening_value

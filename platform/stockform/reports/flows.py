@@ -143,7 +143,7 @@ def value_flows(
         m.c.kind.in_(list(sale_kinds)),
         m.c.to_warehouse_id.is_(None),
     )
-    k = day_index(m.c.effective_at, period, connection.dialect.name)
+    k = day_index(m.c.effective_at, period)
 
     def total(expr: Any, when: ColumnElement[bool] | None = None) -> Any:
         return func.sum(expr if when is None else case((when, expr), else_=literal(0)))

@@ -9,43 +9,22 @@ they add nothing to either sum and only `days` needs to know them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from math import isqrt
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, FromClause, case, cast, func, literal, select
+from sqlalchemy import BigInteger, FromClause, cast, func, select
 
-from ..spec.expressions.sqldates import seconds_since_epoch
+from ..stock.days import Period, day_index
 from ..stock.rows import RowSource
 from ..stock.tables import Movement, table_of
 
-DAY_SECONDS = 86400
 ZERO = Decimal(0)
-EPOCH = date(1970, 1, 1)
 
 
-@dataclass(frozen=True)
-class Window:
-    """The local days first to last (both included) in zone."""
-
-    first: date
-    last: date
-    zone: ZoneInfo
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    @property
-    def start(self) -> datetime:
-        return _midnight(self.first, self.zone)
-
-    @property
-    def end(self) -> datetime:
-        return _midnight(self.last + timedelta(days=1), self.zone)
+# The days a demand window covers: whole local days, as reports count them.
+Window = Period
 
 
 def window(now: datetime, days: int, timezone: str) -> Window:
@@ -78,7 +57,7 @@ def average(days: int, total: int) -> Decimal:
 def demand(source: RowSource, kinds: Sequence[str], span: Window, name: str) -> FromClause:
     """Per (sku_id, warehouse_id) with demand in the window: Σx and Σx² of its days."""
     m = table_of(Movement)
-    day = local_day(m.c.effective_at, span)
+    day = day_index(m.c.effective_at, span)
     daily = (
         select(
             m.c.sku_id,
@@ -111,47 +90,3 @@ def demand(source: RowSource, kinds: Sequence[str], span: Window, name: str) -> 
         .group_by(daily.c.sku_id, daily.c.warehouse_id)
         .subquery(name)
     )
-
-
-def local_day(column: Any, span: Window) -> ColumnElement[int]:
-    """A key of the local day a stored UTC timestamp falls on: days since 1970 in the zone.
-
-    The zone's UTC offset is written into the SQL as one number, or a CASE over the moments
-    it changes inside the window (daylight saving).
-    """
-    pieces = _offsets(span)
-    offset: ColumnElement[int]
-    if len(pieces) == 1:
-        offset = literal(pieces[0][1])
-    else:
-        whens = [(column < until, literal(seconds)) for until, seconds in pieces[:-1]]
-        offset = case(*whens, else_=literal(pieces[-1][1]))
-    base = (span.first - EPOCH).days * DAY_SECONDS
-    # Non-negative inside the window, so integer division is the floor on both databases.
-    return (seconds_since_epoch(column) + offset - literal(base)) // literal(DAY_SECONDS)
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
-def _offset(zone: ZoneInfo, moment: datetime) -> int:
-    delta = moment.astimezone(zone).utcoffset()
-    return int(delta.total_seconds()) if delta is not None else 0
-
-
-def _offsets(span: Window) -> list[tuple[datetime | None, int]]:
-    """The zone's UTC offset (seconds) over the window: [(until, offset)…], the last until None."""
-    pieces: list[tuple[datetime | None, int]] = []
-    moments = [span.start + timedelta(days=n) for n in range(span.days)] + [span.end]
-    current = _offset(span.zone, moments[0])
-    for low, high in zip(moments, moments[1:], strict=False):
-        if _offset(span.zone, high) == current:
-            continue
-        while high - low > timedelta(seconds=1):  # the second the offset changes
-            middle = low + (high - low) / 2
-            low, high = (middle, high) if _offset(span.zone, middle) == current else (low, middle)
-        pieces.append((high, current))
-        current = _offset(span.zone, high)
-    pieces.append((None, current))
-    return pieces
