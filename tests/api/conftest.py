@@ -4,18 +4,15 @@ client that checks every response against the OpenAPI document the app serves.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from api_client import SHOP, Api
 from flask import Flask
 
-from stockform.api.tokens import create_token
 from stockform.app import create_app
-from stockform.documents.tables import User
 from stockform.stock.service import Stock
-from stockform.stock.tables import table_of
+from users_support import add_users_with_tokens
 
 USERS = {
     "root": ["admin"],
@@ -53,22 +50,7 @@ def api_app(api_database: str, tmp_path: Path) -> Iterator[Flask]:
     """The shop with A-1 (100 at SH, safety stock 5, list price 10) and B-2 (10 at SH)."""
     app = make_app(api_database, tmp_path)
     runtime = app.extensions["stockform.runtime"]
-    tokens = {}
-    with runtime.engine.begin() as connection:
-        for name, roles in USERS.items():
-            connection.execute(
-                table_of(User)
-                .insert()
-                .values(
-                    username=name,
-                    password_hash="-",
-                    roles=roles,
-                    active=True,
-                    created_at=datetime.now(UTC),
-                )
-            )
-            tokens[name] = create_token(connection, name)
-    app.config["TEST_TOKENS"] = tokens
+    app.config["TEST_TOKENS"] = add_users_with_tokens(runtime.engine, USERS)
     stock = Stock(runtime.engine, runtime.template, runtime.version_id)
     stock.create_sku(code="A-1", name="Apple", list_price="10", safety_stock="5")
     stock.create_sku(code="B-2", name="Pear", list_price="3")

@@ -19,15 +19,13 @@ from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 
 from stockform.api.openapi import build
-from stockform.api.tokens import create_token
 from stockform.app import create_app
-from stockform.documents.tables import User
 from stockform.paths import STARTERS
 from stockform.rules.functions import FUNCTIONS
 from stockform.rules.replenishment import Filter, Suggestion, plan
 from stockform.spec.template import load_template
 from stockform.stock.service import Stock
-from stockform.stock.tables import table_of
+from users_support import add_users_with_tokens
 
 USERS = {"root": ["admin"], "pat": ["purchasing"], "sam": ["sales"]}
 URL = "/api/v1/replenishment"
@@ -70,22 +68,7 @@ def retail_app(api_database: str, tmp_path: Path) -> Iterator[Flask]:
     )
     app.config["TESTING"] = True
     runtime = app.extensions["stockform.runtime"]
-    tokens = {}
-    with runtime.engine.begin() as connection:
-        for name, roles in USERS.items():
-            connection.execute(
-                table_of(User)
-                .insert()
-                .values(
-                    username=name,
-                    password_hash="-",
-                    roles=roles,
-                    active=True,
-                    created_at=datetime.now(UTC),
-                )
-            )
-            tokens[name] = create_token(connection, name)
-    app.config["TEST_TOKENS"] = tokens
+    app.config["TEST_TOKENS"] = add_users_with_tokens(runtime.engine, USERS)
     stock = Stock(runtime.engine, runtime.template, runtime.version_id)
     common = {"category": "home", "lead_time_days": 7, "min_stock": "10"}
     stock.create_sku(code="PEN", name="Pen", max_stock="50", **common)

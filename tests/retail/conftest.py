@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,11 @@ from flask import Flask
 from retail_support import RETAIL, SKUS, START, USERS, Clock, RetailApi
 from sqlalchemy import Connection, MetaData, create_engine, func, inspect, select, text
 
-from stockform.api.tokens import create_token
 from stockform.app import create_app
 from stockform.database import Prepared, prepare
 from stockform.documents.service import Documents
-from stockform.documents.tables import User
 from stockform.stock.service import Stock
-from stockform.stock.tables import table_of
+from users_support import add_users_with_tokens
 
 # PostgreSQL url -> (what it holds right after the starter was applied, tables to empty).
 _APPLIED: dict[str, tuple[Any, list[str]]] = {}
@@ -137,22 +134,7 @@ def retail_app(retail_url: str, tmp_path: Path) -> Iterator[Flask]:
     )
     app.config["TESTING"] = True
     runtime = app.extensions["stockform.runtime"]
-    tokens = {}
-    with runtime.engine.begin() as connection:
-        for name, roles in USERS.items():
-            connection.execute(
-                table_of(User)
-                .insert()
-                .values(
-                    username=name,
-                    password_hash="-",
-                    roles=roles,
-                    active=True,
-                    created_at=datetime.now(UTC),
-                )
-            )
-            tokens[name] = create_token(connection, name)
-    app.config["TEST_TOKENS"] = tokens
+    app.config["TEST_TOKENS"] = add_users_with_tokens(runtime.engine, USERS)
     stock = Stock(runtime.engine, runtime.template, runtime.version_id)
     for sku in SKUS:
         stock.create_sku(**sku)
