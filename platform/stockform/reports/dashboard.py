@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..spec.model import Template
 from ..stock.costing import div_round
+from ..stock.locks import is_active
 from ..stock.quantities import evaluate
 from ..stock.tables import Lock, Movement, table_of
 from ..stock.units import QTY_SCALE
@@ -53,7 +54,6 @@ from .turnover import group_flows, turnover_row
 
 SELLABLE = "sellable"
 TOP_SLOW_MOVERS = 10
-ACTIVE = "active"
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def _locks(
 ) -> tuple[int, int, int]:
     """Active locks in scope: how many, their open quantity's value, how many have expired."""
     lock = table_of(Lock)
-    conditions = [lock.c.status == ACTIVE, *sku_condition(template, scope, lock.c.sku_id)]
+    conditions = [is_active(lock), *sku_condition(template, scope, lock.c.sku_id)]
     only = warehouse_id(connection, scope)
     if only is not None:
         conditions.append(lock.c.warehouse_id == only)
