@@ -27,6 +27,8 @@ from ..rules.replenishment import (
     TransferSuggestion,
     apply_safety_stock,
     draft_documents,
+    drafting_forms,
+    may_replenish,
     plan,
 )
 from ..spec.model import Replenishment, Template
@@ -62,17 +64,11 @@ def _settings() -> Replenishment:
     return found
 
 
-def _forms(settings: Replenishment) -> list[str]:
-    return [draft.form for draft in (settings.order, settings.transfer) if draft is not None]
-
-
-def _require_replenisher(settings: Replenishment) -> None:
-    docs, caller = documents(), actor()
-    if caller.is_admin or any(docs.may(caller, f, "create") for f in _forms(settings)):
-        return
-    raise ApiError(
-        "forbidden", "only roles that may create order or transfer documents may replenish"
-    )
+def _require_replenisher() -> None:
+    if not may_replenish(documents(), actor()):
+        raise ApiError(
+            "forbidden", "only roles that may create order or transfer documents may replenish"
+        )
 
 
 @contextmanager
@@ -105,7 +101,8 @@ def list_replenishment() -> Response:
     page, per_page = paging()
     which = Filter(query_text("sku"), query_text("warehouse"), query_text("category"))
     needing_action = query_choice("needs_action", BOOLEAN) == "true"
-    _require_replenisher(_settings())
+    _settings()  # 404 without a replenishment section
+    _require_replenisher()
     with (
         _refusals(),
         runtime().engine.connect().execution_options(**READ_ONLY) as connection,
@@ -158,7 +155,8 @@ def _picks(values: Mapping[str, Any]) -> list[Pick]:
 @bp.post("/replenishment/drafts")
 def create_drafts() -> Response:
     picks = _picks(body())
-    _require_replenisher(_settings())
+    _settings()  # 404 without a replenishment section
+    _require_replenisher()
     docs = documents()
     with _refusals():
         created = draft_documents(docs, picks, actor())
@@ -191,7 +189,7 @@ def set_safety_stock(code: str) -> Response:
     if not actor().is_admin:
         raise ApiError("forbidden", "only the admin role may change SKUs")
     value = _safety_value(body())
-    _settings()
+    _settings()  # 404 without a replenishment section
     skus = stock()
     skus.sku(code)  # an unknown SKU is not_found, as on the SKU's own routes
     with _refusals(), runtime().engine.begin() as connection:
@@ -203,8 +201,7 @@ def set_safety_stock(code: str) -> Response:
 
 
 def schemas(template: Template) -> dict[str, Schema]:
-    settings = template.stock.replenishment
-    draft_forms = _forms(settings) if settings is not None else []
+    draft_forms = list(drafting_forms(template))
     nullable_decimal = DECIMAL_OR_NULL
     suggestion: dict[str, Schema] = {
         "sku": {"type": "string"},

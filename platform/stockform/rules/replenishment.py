@@ -42,6 +42,8 @@ __all__ = [
     "TransferSuggestion",
     "apply_safety_stock",
     "draft_documents",
+    "drafting_forms",
+    "may_replenish",
     "plan",
 ]
 
@@ -130,6 +132,22 @@ def plan(
     from .planning import make_plan  # it builds this module's dataclasses
 
     return make_plan(connection, template, now, which, needing_action_only)
+
+
+def drafting_forms(template: Template) -> tuple[str, ...]:
+    """The forms suggestions are drafted as: the order form and the transfer form (none
+    without a replenishment section)."""
+    settings = template.stock.replenishment
+    if settings is None:
+        return ()
+    return tuple(draft.form for draft in (settings.order, settings.transfer) if draft)
+
+
+def may_replenish(documents: Documents, actor: Actor) -> bool:
+    """Admins, and users whose roles may create the order form or the transfer form."""
+    return actor.is_admin or any(
+        documents.may(actor, form, "create") for form in drafting_forms(documents.template)
+    )
 
 
 def draft_documents(

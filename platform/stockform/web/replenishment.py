@@ -34,7 +34,7 @@ from ..rules.replenishment import (
     draft_documents,
     plan,
 )
-from ..spec.model import Template
+from ..rules.replenishment import may_replenish as roles_may_replenish
 from ..stock.errors import StockError
 from ..stock.units import QuantityError
 from . import errors
@@ -50,23 +50,9 @@ MAX_ROWS_SHOWN = 500  # rows the page draws; "drafts for all suggestions" takes 
 FILTERS = ("warehouse", "category", "sku")
 
 
-def replenishing_forms(tpl: Template) -> tuple[str, ...]:
-    """The order form and the transfer form of the template's replenishment (none without
-    a replenishment section)."""
-    settings = tpl.stock.replenishment
-    if settings is None:
-        return ()
-    return tuple(draft.form for draft in (settings.order, settings.transfer) if draft)
-
-
 def may_replenish(user: Actor | None) -> bool:
     """Admins, and users whose roles may create the order form or the transfer form."""
-    if user is None:
-        return False
-    if user.is_admin:
-        return True
-    docs = documents()
-    return any(docs.may(user, form, "create") for form in replenishing_forms(template()))
+    return user is not None and roles_may_replenish(documents(), user)
 
 
 def may_set_safety_stock(user: Actor | None) -> bool:
