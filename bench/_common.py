@@ -324,6 +324,7 @@ def cached_database(
     import tempfile
 
     from stockform.database import prepare
+    from stockform.stock import activity
     from stockform.stock.materialize import recompute
 
     key = hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
@@ -339,12 +340,14 @@ def cached_database(
             )
         prepared.engine.dispose()
         counts = fill(building, prepared.template, warehouses)
-        if recompute_quantities:
-            # Rows went in behind the engine's back: let it compute their quantities.
-            again = prepare(f"sqlite:///{building}", folder)
-            with again.engine.begin() as connection:
+        # Rows went in behind the ledger's back: let the engine derive what it keeps of them
+        # (when stock last left and first arrived; the quantities, if asked).
+        again = prepare(f"sqlite:///{building}", folder)
+        with again.engine.begin() as connection:
+            activity.rebuild(connection, again.template)
+            if recompute_quantities:
                 recompute(connection, again.template)
-            again.engine.dispose()
+        again.engine.dispose()
         with contextlib.closing(sqlite3.connect(building)) as meta, meta:
             meta.execute("CREATE TABLE bench_meta (name TEXT PRIMARY KEY, value TEXT)")
             meta.execute("INSERT INTO bench_meta VALUES ('key', ?)", (key,))

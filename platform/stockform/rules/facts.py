@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from ..spec.expressions import exact
 from ..spec.model import Template
+from ..stock import activity
 from ..stock.columns import bucket_column, stock_tables
 from ..stock.rows import RowSource
 from ..stock.tables import Batch, Movement, table_of
@@ -38,33 +39,31 @@ def window_column(days: int) -> str:
 
 
 def outbound(source: RowSource, windows: Iterable[int], name: str) -> FromClause:
-    """Per SKU and warehouse: when stock last left it to outside, and the quantity that left
-    in each window of days before now, in one pass over the outbound movements.
+    """Per SKU and warehouse: the quantity that left it to outside in each window of days
+    before now, in one pass over the outbound movements of the longest window.
 
     Written so the partial index ix_sf_movement_out (outbound movements only, by warehouse
     and SKU, with their time and quantity) serves it alone: grouped in the index's order,
-    no table row read.
+    no table row read; rows with nothing in the longest window are left out of the groups.
     """
     m, now = table_of(Movement), source.now
-    # Most movements are older than a window: one comparison rules them out, and only those
-    # in it are compared with now. PostgreSQL sums BIGINTs as NUMERIC: cast back, so dividing
-    # stays integer division.
-    in_time = case((m.c.effective_at <= now, m.c.qty), else_=0)
+    days = sorted(set(windows))
+    # PostgreSQL sums BIGINTs as NUMERIC: cast back, so dividing stays integer division.
     sums = [
         cast(
-            func.sum(case((m.c.effective_at > now - days * DAY, in_time), else_=0)),
+            func.sum(case((m.c.effective_at > now - window * DAY, m.c.qty), else_=0)),
             BigInteger,
-        ).label(window_column(days))
-        for days in sorted(set(windows))
+        ).label(window_column(window))
+        for window in days
     ]
     query = (
-        select(
-            m.c.from_warehouse_id.label("warehouse_id"),
-            m.c.sku_id,
-            func.max(m.c.effective_at).label("last_out_at"),
-            *sums,
+        select(m.c.from_warehouse_id.label("warehouse_id"), m.c.sku_id, *sums)
+        .where(
+            m.c.to_warehouse_id.is_(None),
+            m.c.from_warehouse_id.is_not(None),
+            m.c.effective_at > now - days[-1] * DAY,
+            m.c.effective_at <= now,
         )
-        .where(m.c.to_warehouse_id.is_(None), m.c.from_warehouse_id.is_not(None))
         .group_by(m.c.from_warehouse_id, m.c.sku_id)
     )
     # The partial index is ordered by warehouse, then SKU: a sweep's warehouse and range of
@@ -72,19 +71,18 @@ def outbound(source: RowSource, windows: Iterable[int], name: str) -> FromClause
     return query.where(*source.narrowing(m.c.sku_id, m.c.from_warehouse_id)).subquery(name)
 
 
-def first_arrival(sku_id: Any, warehouse_id: Any) -> Any:
-    """When stock of a SKU first arrived at a warehouse (from outside or another warehouse),
-    for one row: a lookup in the partial index ix_sf_movement_in."""
-    m = table_of(Movement)
-    return (
-        select(func.min(m.c.effective_at))
-        .where(
-            m.c.to_warehouse_id == warehouse_id,
-            m.c.sku_id == sku_id,
-            m.c.from_warehouse_id.is_distinct_from(m.c.to_warehouse_id),
-        )
-        .scalar_subquery()
-    )
+def kept(source: RowSource) -> FromClause:
+    """Per SKU and warehouse: the kept last-out and first-in times of its batch-0 row (see
+    stock.activity), for rows of another level."""
+    balance = stock_tables(source.template).balance
+    query = select(
+        balance.c.sku_id,
+        balance.c.warehouse_id,
+        balance.c[activity.LAST_OUT],
+        balance.c[activity.FIRST_IN],
+    ).where(balance.c.batch_id == 0)
+    narrowing = source.narrowing(balance.c.sku_id, balance.c.warehouse_id)
+    return query.where(*narrowing).subquery("rules_kept")
 
 
 def earliest_expiry(source: RowSource) -> FromClause:

@@ -20,9 +20,10 @@ from sqlalchemy import BigInteger, FromClause, func
 from ..spec.expressions import FUNCTIONS as BASE
 from ..spec.expressions import Expression, FunctionRegistry, Resolver, SqlTerm
 from ..spec.expressions.exact import DIVISION_SCALE
-from ..spec.expressions.sqldates import days_between_dates, seconds_since_epoch
+from ..spec.expressions.sqldates import days_between_dates
 from ..spec.expressions.sqlterm import divide, int_divide, integer, number
 from ..spec.types import NUMBER, Type, describe, plain
+from ..stock import activity
 from ..stock.rows import RowSource
 from ..stock.units import QTY_SCALE
 from . import facts
@@ -81,17 +82,17 @@ WINDOWS = "rules.windows"  # RowSource.extras: every sales_velocity window the c
 _BUILT = "rules.outbound.windows"
 
 
-def _outbound(source: RowSource, days: int | None = None) -> FromClause:
+def _outbound(source: RowSource, days: int) -> FromClause:
     """The row's outbound aggregate holding `days`' window, built once for every window the
     caller announced (see `announce_windows`); a window announced late gets its own."""
     if _BUILT not in source.extras:
-        windows = {*source.extras.get(WINDOWS, ()), *([days] if days else [])}
+        windows = {*source.extras.get(WINDOWS, ()), days}
         source.extras[_BUILT] = frozenset(windows)
         return source.join(
             "rules.outbound",
             lambda: facts.outbound(source, windows, "rules_outbound"),
         )
-    if days is None or days in source.extras[_BUILT]:
+    if days in source.extras[_BUILT]:
         return source.join("rules.outbound", _never)
     return source.join(
         f"rules.outbound.{days}",
@@ -122,16 +123,19 @@ def announce_windows(source: RowSource, expressions: Iterable[Expression]) -> No
 
 
 # -- days_since_last_out()
+def _kept(source: RowSource) -> FromClause:
+    """The row's kept last-out and first-in times (stock.activity), on the row of its SKU at
+    its warehouse: the row itself, or joined to a batch's row."""
+    if source.level == "warehouse":
+        return source.base
+    return source.join("rules.kept", lambda: facts.kept(source))
+
+
 def _days_since_last_out_sql(resolve: Resolver, args: list[SqlTerm]) -> SqlTerm:
     source = _row(resolve)
-    out = _outbound(source)
-    keys = source.keys()
-    # Rows that never sent anything out fall back on a lookup per row: few, and indexed.
-    since = func.coalesce(
-        out.c.last_out_at, facts.first_arrival(keys["sku_id"], keys["warehouse_id"])
-    )
-    now = integer(int(source.now.timestamp()))
-    elapsed = now - seconds_since_epoch(since)
+    kept = _kept(source)
+    since = func.coalesce(kept.c[activity.LAST_OUT], kept.c[activity.FIRST_IN])
+    elapsed = integer(int(source.now.timestamp())) - since
     return SqlTerm(int_divide(elapsed, integer(DAY_SECONDS)), 1)
 
 

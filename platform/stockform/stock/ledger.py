@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from ..db import insert_for
 from ..spec.model import Template
-from . import faults
+from . import activity, faults
 from .columns import bucket_column, stock_tables
 from .costing import value_moves
 from .errors import InsufficientStock, InvalidMovement, Shortage
@@ -84,7 +84,7 @@ def post(
     if not from_lock:
         _refuse_wrong_batches(connection, moves)
     deltas = _deltas(moves)
-    apply_deltas(connection, template, deltas)
+    apply_deltas(connection, template, deltas, activity.stamps(moves, now))
     posting_id = uuid.uuid4().hex
     costs = value_moves(connection, template, moves, now, posting_id)
     faults.point("ledger.before_movements")
@@ -98,22 +98,29 @@ def post(
 
 
 def apply_deltas(
-    connection: Connection, template: Template, deltas: dict[BalanceKey, dict[str, int]]
+    connection: Connection,
+    template: Template,
+    deltas: dict[BalanceKey, dict[str, int]],
+    stamps: dict[tuple[int, int], activity.Stamp] | None = None,
 ) -> None:
-    """Change balances by deltas, in a fixed row order so concurrent postings cannot deadlock."""
+    """Change balances by deltas, in a fixed row order so concurrent postings cannot deadlock,
+    and keep each SKU-at-warehouse row's stamps (activity.py) in the same statement."""
     balance = stock_tables(template).balance
+    stamps = stamps or {}
     shortages: list[Shortage] = []
-    for key in sorted(deltas):
-        changes = {b: d for b, d in deltas[key].items() if d}
-        if not changes:
-            continue
+    for key in sorted({*deltas, *((sku, wh, 0) for sku, wh in stamps)}):
+        changes = {b: d for b, d in deltas.get(key, {}).items() if d}
         sku_id, warehouse_id, batch_id = key
-        statement = delta_statement(template, changes)
+        stamp = stamps.get((sku_id, warehouse_id)) if batch_id == 0 else None
+        if not changes and stamp is None:
+            continue
+        statement = delta_statement(template, changes, stamp=stamp)
         params = {
             "sku": sku_id,
             "wh": warehouse_id,
             "batch": batch_id,
             **{f"d_{b}": d for b, d in changes.items()},
+            **(activity.params(stamp) if stamp is not None else {}),
         }
         if connection.execute(statement, params).rowcount:
             continue
@@ -135,19 +142,31 @@ def apply_deltas(
         raise InsufficientStock(shortages)
 
 
-_STATEMENTS: dict[tuple[str, tuple[tuple[str, bool], ...], bool], Any] = {}
+_STATEMENTS: dict[tuple[str, tuple[tuple[str, bool], ...], bool, tuple[bool, bool]], Any] = {}
 
 
-def delta_statement(template: Template, changes: dict[str, int], *, by_code: bool = False) -> Any:
-    """UPDATE adding a delta per bucket, refusing to take a guarded bucket below zero.
+def delta_statement(
+    template: Template,
+    changes: dict[str, int],
+    *,
+    by_code: bool = False,
+    stamp: activity.Stamp | None = None,
+) -> Any:
+    """UPDATE adding a delta per bucket, refusing to take a guarded bucket below zero, and
+    keeping the row's stamps up to stamp (bound as activity.params gives them).
 
     The row is named by the ids bound as :sku, :wh and :batch, or with by_code by the codes
     bound as :sku_code and :wh_code (and :batch). Built once per template and shape of change
-    (which buckets, in which direction), with bound parameters: building SQLAlchemy
-    statements costs more than running them.
+    (which buckets, in which direction, which stamps), with bound parameters: building
+    SQLAlchemy statements costs more than running them.
     """
     shape = tuple(sorted((b, d < 0) for b, d in changes.items()))
-    key = (template.fingerprint, shape, by_code)
+    stamped = (
+        (False, False)
+        if stamp is None
+        else (stamp.last_out is not None, stamp.first_in is not None)
+    )
+    key = (template.fingerprint, shape, by_code, stamped)
     if key not in _STATEMENTS:
         balance = stock_tables(template).balance
         guard = [
@@ -178,7 +197,12 @@ def delta_statement(template: Template, changes: dict[str, int], *, by_code: boo
                         for b, _ in shape
                     },
                     # Computed quantities follow their buckets in the same statement.
-                    **assignments(template, {b: bindparam(f"d_{b}") for b, _ in shape}),
+                    **(
+                        assignments(template, {b: bindparam(f"d_{b}") for b, _ in shape})
+                        if shape
+                        else {}
+                    ),
+                    **(activity.assignments(template, stamp) if stamp is not None else {}),
                 }
             )
         )

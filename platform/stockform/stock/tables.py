@@ -114,6 +114,10 @@ class Balance(Base):
     sku_id: Mapped[int] = mapped_column(ForeignKey("sf_sku.id"))
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("sf_warehouse.id"))
     batch_id: Mapped[int] = mapped_column(Integer, default=0)
+    # Kept by the ledger on the batch-0 row (see activity.py): when stock last left to outside,
+    # and first arrived from elsewhere, in whole seconds since 1970 (UTC).
+    last_out_epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    first_in_epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Movement(Base):

@@ -9,26 +9,35 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, select, update
 
 from ..spec.model import Template
+from . import activity
 from .columns import bucket_column, stock_tables
 from .ledger import _insert_balance
 from .materialize import assignments, recompute
 from .tables import Event, Movement, table_of
 
 Key = tuple[int, int, int]
+KEPT_SUFFIX = " (kept)"
 
 
 @dataclass(frozen=True)
 class Drift:
-    """A balance that differs from what its movements add up to."""
+    """A balance that differs from what its movements add up to; a kept time (activity.py)
+    may be None, for no such movement."""
 
     sku_id: int
     warehouse_id: int
     batch_id: int
     bucket: str
-    recorded: int
-    replayed: int
+    recorded: int | None
+    replayed: int | None
 
     def __str__(self) -> str:
+        if self.bucket.endswith(KEPT_SUFFIX):
+            return (
+                f"sku {self.sku_id} warehouse {self.warehouse_id} batch {self.batch_id} "
+                f"{self.bucket}: stored {_or_none(self.recorded)}, the ledger gives "
+                f"{_or_none(self.replayed)} (seconds since 1970)"
+            )
         if self.bucket.endswith("(computed)"):
             return (
                 f"sku {self.sku_id} warehouse {self.warehouse_id} batch {self.batch_id} "
@@ -39,6 +48,10 @@ class Drift:
             f"{self.bucket}: balance {self.recorded}, ledger {self.replayed} "
             "(thousandths)"
         )
+
+
+def _or_none(value: int | None) -> str:
+    return "none" if value is None else str(value)
 
 
 def replay(connection: Connection) -> dict[Key, dict[str, int]]:
@@ -80,6 +93,7 @@ def find_drift(connection: Connection, template: Template) -> list[Drift]:
         if key not in seen:
             drifts.extend(Drift(*key, b, 0, v) for b, v in sums.items() if v and b in buckets)
     drifts.extend(_stale_quantities(connection, template))
+    drifts.extend(_stale_kept(connection, template))
     return sorted(drifts, key=lambda d: (d.sku_id, d.warehouse_id, d.batch_id, d.bucket))
 
 
@@ -101,14 +115,41 @@ def _stale_quantities(connection: Connection, template: Template) -> list[Drift]
     return found
 
 
+def _stale_kept(connection: Connection, template: Template) -> list[Drift]:
+    """Kept last-out and first-in times of batch-0 rows that the ledger does not give; a
+    SKU at a warehouse with such movements but no row shows stored as none."""
+    expected = activity.replayed(connection)
+    balance = stock_tables(template).balance
+    columns = [balance.c[name] for name in activity.KEPT]
+    rows = connection.execute(
+        select(balance.c.sku_id, balance.c.warehouse_id, *columns).where(balance.c.batch_id == 0)
+    )
+    stored: dict[tuple[int, int], tuple[int | None, int | None]] = {
+        (r[0], r[1]): (r[2], r[3]) for r in rows
+    }
+    found: list[Drift] = []
+    for sku_id, warehouse_id in stored.keys() | expected.keys():
+        key = (sku_id, warehouse_id)
+        have, want = stored.get(key, (None, None)), expected.get(key, (None, None))
+        found.extend(
+            Drift(sku_id, warehouse_id, 0, name + KEPT_SUFFIX, h, w)
+            for name, h, w in zip(activity.KEPT, have, want, strict=True)
+            if h != w
+        )
+    return found
+
+
 def repair(connection: Connection, template: Template, user: str | None = None) -> list[Drift]:
     """Rewrite drifted balances from the ledger, and record that it was done."""
     drifts = find_drift(connection, template)
     balance = stock_tables(template).balance
     for drift in drifts:
+        key = (drift.sku_id, drift.warehouse_id, drift.batch_id)
+        if drift.bucket.endswith(KEPT_SUFFIX):
+            _insert_balance(connection, template, key)  # rebuilt below, for every row at once
+            continue
         if drift.bucket.endswith("(computed)"):
             continue  # recomputed below, after the buckets are right
-        key = (drift.sku_id, drift.warehouse_id, drift.batch_id)
         _insert_balance(connection, template, key)
         connection.execute(
             update(balance)
@@ -120,6 +161,8 @@ def repair(connection: Connection, template: Template, user: str | None = None) 
             .values({bucket_column(drift.bucket): drift.replayed})
         )
     recompute(connection, template)
+    if any(d.bucket.endswith(KEPT_SUFFIX) for d in drifts):
+        activity.rebuild(connection, template)
     if drifts:
         connection.execute(
             table_of(Event).insert(),

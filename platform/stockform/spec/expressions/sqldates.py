@@ -49,7 +49,9 @@ def _days_diff_postgresql(element: days_diff, compiler: SQLCompiler, **kw: Any) 
 @compiles(epoch_seconds)
 def _epoch_seconds_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     (moment,) = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"CAST(strftime('%s', {moment}) AS INTEGER)"
+    # strftime rounds to the millisecond before it drops the fraction (09:30:00.9996 would
+    # give the next second): cut the text to whole seconds first, as PostgreSQL's floor does.
+    return f"CAST(strftime('%s', substr({moment}, 1, 19)) AS INTEGER)"
 
 
 @compiles(epoch_seconds, "postgresql")
