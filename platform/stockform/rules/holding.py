@@ -8,7 +8,7 @@ or changes gets its Hold (`hold_of`) and its message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -135,11 +135,12 @@ def holding_rows(
     scope: Rows,
     functions: FunctionRegistry,
     errors: dict[str, str],
-) -> dict[Key, Found]:
-    """(rule, row) -> what was found, for every rule of the source's level that holds on a
+) -> Iterator[tuple[Key, Found]]:
+    """(rule, row) and what was found, for every rule of the source's level that holds on a
     row: its signature, and what `hold_of` turns into a Hold when a message is needed.
 
-    A rule whose condition cannot be computed in the database goes into errors.
+    A rule whose condition cannot be computed in the database goes into errors (before the
+    first pair comes).
     """
     parsed = {}
     for text in dict.fromkeys(t for rule in rules for t in placeholders(rule)):
@@ -157,7 +158,7 @@ def holding_rows(
             continue
         conditions.append((rule, func.coalesce(term.expr, false())))
     if not conditions:
-        return {}
+        return
     terms: list[SqlTerm] = []
     slots: dict[str, tuple[int, Slot]] = {}
     for text, expr in parsed.items():
@@ -214,7 +215,6 @@ def holding_rows(
         )
     )
     by_mask: dict[int, list[Spec]] = {}
-    found: dict[Key, Found] = {}
     # The hot loop of an evaluation, once per holding row: plain tuples, nothing formatted.
     for row in fetch_all(connection, query):
         bits = row[first]
@@ -222,8 +222,7 @@ def holding_rows(
         if holding is None:
             holding = by_mask[bits] = [spec for i, spec in enumerate(specs) if bits >> i & 1]
         for spec in holding:
-            found[(spec[0], row[0], row[1], row[2])] = (row[first + 1], row, spec)
-    return found
+            yield (spec[0], row[0], row[1], row[2]), (row[first + 1], row, spec)
 
 
 def fetch_all(connection: Connection, query: Select[Any]) -> list[Any]:

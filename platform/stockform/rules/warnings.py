@@ -26,7 +26,7 @@ from ..stock.tables import Batch, Sku, Warehouse, table_of
 from .actions import acknowledge, snooze
 from .events import event_row, payload, record_events
 from .functions import FUNCTIONS
-from .holding import Found, Hold, Key, Rows, fetch_all, hold_of, holding_rows
+from .holding import Hold, Key, Rows, fetch_all, hold_of, holding_rows
 from .messages import render
 from .tables import WarningRecord
 
@@ -75,39 +75,42 @@ def evaluate(
     outcome = Outcome()
     if scope.pairs == ():
         return outcome
-    holding: dict[Key, Found] = {}
+    # Active warnings as the driver returns them: (id, rule, level, sku_id, warehouse_id,
+    # batch_id, state, snoozed_until, signature), matched with the holding rows as they come.
+    by_key = {(w[1], w[3], w[4], w[5]): w for w in _active(connection, scope)}
+    levels = {name: rule.level.value for name, rule in template.stock.warnings.items()}
     errors: dict[str, str] = {}
+    fresh: list[tuple[Key, Hold]] = []
+    reopening: list[tuple[int, Key, Hold]] = []
+    refreshing: list[tuple[int, Key, Hold]] = []
     for level in LEVELS:
         rules = [r for r in template.stock.warnings.values() if r.per == level]
-        if rules:
-            source = RowSource(
-                template,
-                level,
-                now=now,
-                timezone=timezone,
-                sku_filter=scope.sku_filter(),
-                warehouse_filter=scope.warehouse_filter(),
-            )
-            holding.update(holding_rows(connection, source, rules, scope, functions, errors))
+        if not rules:
+            continue
+        source = RowSource(
+            template,
+            level,
+            now=now,
+            timezone=timezone,
+            sku_filter=scope.sku_filter(),
+            warehouse_filter=scope.warehouse_filter(),
+        )
+        for key, found in holding_rows(connection, source, rules, scope, functions, errors):
+            outcome.holding += 1
+            active = by_key.pop(key, None)
+            if active is None:
+                fresh.append((key, hold_of(found)))
+                continue
+            warning_id, rule, level_now, *_place, state, until, signature = active
+            if state == "snoozed" and _due(connection, until, now):
+                reopening.append((warning_id, key, hold_of(found)))
+            elif signature != found[0] or level_now != levels[rule]:
+                refreshing.append((warning_id, key, hold_of(found)))
     outcome.errors = [f"{name}: {message}" for name, message in errors.items()]
-    outcome.holding = len(holding)
-    # Active warnings as the driver returns them: (id, rule, level, sku_id, warehouse_id,
-    # batch_id, state, snoozed_until, signature).
-    by_key = {(w[1], w[3], w[4], w[5]): w for w in _active(connection, scope)}
-    fresh = [(k, hold_of(f)) for k, f in holding.items() if k not in by_key]
     outcome.opened = _open(connection, template, now, fresh)
-    closing, reopening, refreshing = [], [], []
-    levels = {name: rule.level.value for name, rule in template.stock.warnings.items()}
-    for key, (warning_id, rule, level, *_place, state, until, signature) in by_key.items():
-        if rule in errors:
-            continue  # unknown whether it holds: leave it as it is
-        found = holding.get(key)
-        if found is None:
-            closing.append(warning_id)
-        elif state == "snoozed" and _due(connection, until, now):
-            reopening.append((warning_id, key, hold_of(found)))
-        elif signature != found[0] or level != levels[rule]:
-            refreshing.append((warning_id, key, hold_of(found)))
+    # What is left stopped holding, unless its rule could not be evaluated (then it is
+    # unknown whether it holds: leave it as it is).
+    closing = [w[0] for w in by_key.values() if w[1] not in errors]
     outcome.closed = _close(connection, now, closing)
     outcome.reopened = _reopen(connection, template, now, reopening)
     _refresh(connection, template, now, refreshing)
