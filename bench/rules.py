@@ -93,50 +93,49 @@ def _since(days: int) -> str:
     return (NOW - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-HAND_WAREHOUSE_SQL = f"""
-WITH outbound AS (
+def _hand_warehouse_sql(outbound: str, idle_days: str) -> str:
+    """Rows of the warehouse level where a rule holds, given the outbound aggregate's body and
+    how the days since the last outbound movement are computed for a row b joined to it (o)."""
+    return f"""
+WITH outbound AS ({outbound}),
+r AS (
+  SELECT b.sku_id, b.warehouse_id, s.code AS sku, w.code AS warehouse,
+         b.q_sellable, b.q_physical, s.f_min_stock, s.f_max_stock,
+         {idle_days} AS idle_days,
+         coalesce(o.s7, 0) / 7.0 AS v7, coalesce(o.s30, 0) / 30.0 AS v30
+  FROM sf_balance b JOIN sf_sku s ON s.id = b.sku_id JOIN sf_warehouse w ON w.id = b.warehouse_id
+  LEFT JOIN outbound o ON o.sku_id = b.sku_id AND o.warehouse_id = b.warehouse_id
+  WHERE b.batch_id = 0)
+SELECT * FROM r
+WHERE q_sellable < f_min_stock OR q_physical > f_max_stock
+   OR (q_physical > 0 AND idle_days >= 60) OR (v7 > 2 * v30 AND v7 >= 1000)
+"""
+
+
+HAND_WAREHOUSE_SQL = _hand_warehouse_sql(
+    f"""
   SELECT from_warehouse_id AS warehouse_id, sku_id,
          sum(CASE WHEN effective_at > '{_since(7)}' THEN qty END) AS s7, sum(qty) AS s30
   FROM sf_movement WHERE to_warehouse_id IS NULL AND from_warehouse_id IS NOT NULL
     AND effective_at > '{_since(30)}' AND effective_at <= '{NOW_TEXT}.000000'
-  GROUP BY from_warehouse_id, sku_id),
-r AS (
-  SELECT b.sku_id, b.warehouse_id, s.code AS sku, w.code AS warehouse,
-         b.q_sellable, b.q_physical, s.f_min_stock, s.f_max_stock,
-         ({NOW_EPOCH} - coalesce(b.last_out_epoch, b.first_in_epoch)) / 86400 AS idle_days,
-         coalesce(o.s7, 0) / 7.0 AS v7, coalesce(o.s30, 0) / 30.0 AS v30
-  FROM sf_balance b JOIN sf_sku s ON s.id = b.sku_id JOIN sf_warehouse w ON w.id = b.warehouse_id
-  LEFT JOIN outbound o ON o.sku_id = b.sku_id AND o.warehouse_id = b.warehouse_id
-  WHERE b.batch_id = 0)
-SELECT * FROM r
-WHERE q_sellable < f_min_stock OR q_physical > f_max_stock
-   OR (q_physical > 0 AND idle_days >= 60) OR (v7 > 2 * v30 AND v7 >= 1000)
-"""
+  GROUP BY from_warehouse_id, sku_id""",
+    f"({NOW_EPOCH} - coalesce(b.last_out_epoch, b.first_in_epoch)) / 86400",
+)
 # The same without the kept times, as it had to be written before migration 0006: the last
 # outbound movement of every row aggregated from the whole ledger, the first arrival looked up
 # where nothing went out.
-LEDGER_WAREHOUSE_SQL = f"""
-WITH outbound AS (
+LEDGER_WAREHOUSE_SQL = _hand_warehouse_sql(
+    f"""
   SELECT from_warehouse_id AS warehouse_id, sku_id, max(effective_at) AS last_out_at,
          sum(CASE WHEN effective_at > datetime('{NOW_TEXT}', '-7 days') THEN qty END) AS s7,
          sum(CASE WHEN effective_at > datetime('{NOW_TEXT}', '-30 days') THEN qty END) AS s30
   FROM sf_movement WHERE to_warehouse_id IS NULL AND from_warehouse_id IS NOT NULL
-  GROUP BY from_warehouse_id, sku_id),
-r AS (
-  SELECT b.sku_id, b.warehouse_id, s.code AS sku, w.code AS warehouse,
-         b.q_sellable, b.q_physical, s.f_min_stock, s.f_max_stock,
-         (strftime('%s', '{NOW_TEXT}') - strftime('%s', coalesce(o.last_out_at,
+  GROUP BY from_warehouse_id, sku_id""",
+    f"""(strftime('%s', '{NOW_TEXT}') - strftime('%s', coalesce(o.last_out_at,
             (SELECT min(effective_at) FROM sf_movement m WHERE m.to_warehouse_id = b.warehouse_id
              AND m.sku_id = b.sku_id AND m.from_warehouse_id IS NOT m.to_warehouse_id))))
-           / 86400 AS idle_days,
-         coalesce(o.s7, 0) / 7.0 AS v7, coalesce(o.s30, 0) / 30.0 AS v30
-  FROM sf_balance b JOIN sf_sku s ON s.id = b.sku_id JOIN sf_warehouse w ON w.id = b.warehouse_id
-  LEFT JOIN outbound o ON o.sku_id = b.sku_id AND o.warehouse_id = b.warehouse_id
-  WHERE b.batch_id = 0)
-SELECT * FROM r
-WHERE q_sellable < f_min_stock OR q_physical > f_max_stock
-   OR (q_physical > 0 AND idle_days >= 60) OR (v7 > 2 * v30 AND v7 >= 1000)
-"""
+           / 86400""",
+)
 HAND_BATCH_SQL = f"""
 SELECT b.sku_id, b.warehouse_id, b.batch_id, s.code, w.code, t.code, t.expiry
 FROM sf_balance b JOIN sf_sku s ON s.id = b.sku_id JOIN sf_warehouse w ON w.id = b.warehouse_id
