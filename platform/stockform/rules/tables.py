@@ -73,8 +73,10 @@ class WarningEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-# The rule functions' aggregates over the ledger (see facts.py), as partial indexes: moves
-# inside a warehouse (a lock, an inspection) are in neither, so the lock path pays nothing.
+# Outbound and inbound movements, as partial indexes: the rule functions' and replenishment's
+# aggregates read the outbound one (see facts.py, demand.py), rebuilding the kept first-in
+# times the inbound one (stock.activity). Moves inside a warehouse (a lock, an inspection)
+# are in neither, so the lock path pays nothing.
 _movements = Movement.__table__.c
 Index(
     "ix_sf_movement_out",
