@@ -15,12 +15,13 @@ ledger and rebuilds them. Batch rows leave them null.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Connection, bindparam, case, func, select, update
+from sqlalchemy import BigInteger, Connection, Table, bindparam, case, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..spec.expressions.sqldates import seconds_since_epoch
@@ -59,9 +60,7 @@ def _pick(choose: Any, a: int | None, b: int | None) -> int | None:
 def epoch(moment: datetime) -> int:
     """A moment (naive: UTC, as the ledger stores it) as whole seconds since 1970-01-01 UTC,
     rounded down, as the database gives."""
-    seconds = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-    whole = int(seconds)
-    return whole - 1 if whole > seconds else whole
+    return math.floor((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 def stamps(moves: Iterable[Move], now: datetime) -> dict[tuple[int, int], Stamp]:
@@ -108,6 +107,19 @@ def params(stamp: Stamp) -> dict[str, int]:
     return found
 
 
+def _leaving(m: Table) -> list[ColumnElement[bool]]:
+    """Movements from a warehouse to outside, which set its last out."""
+    return [m.c.to_warehouse_id.is_(None), m.c.from_warehouse_id.is_not(None)]
+
+
+def _arriving(m: Table) -> list[ColumnElement[bool]]:
+    """Movements into a warehouse from outside or another warehouse, which set its first in."""
+    return [
+        m.c.to_warehouse_id.is_not(None),
+        m.c.from_warehouse_id.is_distinct_from(m.c.to_warehouse_id),
+    ]
+
+
 def replayed(connection: Connection) -> dict[tuple[int, int], tuple[int | None, int | None]]:
     """(sku_id, warehouse_id) -> (last out, first in) as the ledger alone says."""
     m = table_of(Movement)
@@ -115,17 +127,14 @@ def replayed(connection: Connection) -> dict[tuple[int, int], tuple[int | None, 
     found: dict[tuple[int, int], tuple[int | None, int | None]] = {}
     out = (
         select(m.c.sku_id, m.c.from_warehouse_id, func.max(at))
-        .where(m.c.to_warehouse_id.is_(None), m.c.from_warehouse_id.is_not(None))
+        .where(*_leaving(m))
         .group_by(m.c.sku_id, m.c.from_warehouse_id)
     )
     for sku_id, warehouse_id, last in connection.execute(out):
         found[(sku_id, warehouse_id)] = (int(last), None)
     arrivals = (
         select(m.c.sku_id, m.c.to_warehouse_id, func.min(at))
-        .where(
-            m.c.to_warehouse_id.is_not(None),
-            m.c.from_warehouse_id.is_distinct_from(m.c.to_warehouse_id),
-        )
+        .where(*_arriving(m))
         .group_by(m.c.sku_id, m.c.to_warehouse_id)
     )
     for sku_id, warehouse_id, first in connection.execute(arrivals):
@@ -140,22 +149,15 @@ def rebuild(connection: Connection, template: Template) -> int:
     balance = stock_tables(template).balance
     m = table_of(Movement)
     at = seconds_since_epoch(m.c.effective_at)
+    same_sku = m.c.sku_id == balance.c.sku_id
     last_out = (
         select(func.max(at))
-        .where(
-            m.c.to_warehouse_id.is_(None),
-            m.c.from_warehouse_id == balance.c.warehouse_id,
-            m.c.sku_id == balance.c.sku_id,
-        )
+        .where(*_leaving(m), m.c.from_warehouse_id == balance.c.warehouse_id, same_sku)
         .scalar_subquery()
     )
     first_in = (
         select(func.min(at))
-        .where(
-            m.c.to_warehouse_id == balance.c.warehouse_id,
-            m.c.sku_id == balance.c.sku_id,
-            m.c.from_warehouse_id.is_distinct_from(m.c.to_warehouse_id),
-        )
+        .where(*_arriving(m), m.c.to_warehouse_id == balance.c.warehouse_id, same_sku)
         .scalar_subquery()
     )
     statement = (
