@@ -50,7 +50,7 @@ def test_values_are_computed_on_the_server(docs: Documents) -> None:
             [{"sku": "A-1", "qty": "1.5"}],
             ["line 1, qty: 1.5 is finer than A-1 allows (whole units)"],
         ),
-        ({}, [{"sku": "Z-9", "qty": "1"}], ["line 1, sku: no sku 'Z-9'"]),
+        ({}, [{"sku": "Z-9", "qty": "1"}], ["line 1, sku: no SKU 'Z-9'"]),
         ({}, [{"sku": "A-1", "qty": "x"}], ["line 1, qty: 'x' is not a number"]),
         ({"colour": "red"}, [{"sku": "A-1", "qty": "1"}], ["colour: no such field"]),
         ({"channel": "store"}, [{"sku": "A-1", "qty": "1"}], ["pickup_note: required"]),

@@ -36,6 +36,11 @@ CHOICES = (Choice("online", Label.of("Online")), Choice("store", Label.of("Store
         ("decimal", {}, "1.250", Decimal("1.250")),
         ("decimal", {"precision": 0}, "3", Decimal("3")),
         ("decimal", {}, "1,000.5", Decimal("1000.5")),
+        ("decimal", {}, " -1,234,567 ", Decimal("-1234567")),
+        ("decimal", {}, ".5", Decimal("0.5")),
+        ("decimal", {}, "-.25", Decimal("-0.25")),
+        ("decimal", {}, "5.", Decimal("5")),
+        ("integer", {}, "12,000", 12000),
         ("money", {}, "19.9999", Decimal("19.9999")),
         ("date", {}, "2026-01-31", date(2026, 1, 31)),
         ("datetime", {}, "2026-01-31T14:30", datetime(2026, 1, 31, 14, 30)),
@@ -71,6 +76,39 @@ def test_values_are_coerced(
         ("integer", {}, "4.5", "4.5 has too many decimals: whole numbers only"),
         ("decimal", {}, "abc", "'abc' is not a number"),
         ("decimal", {}, "NaN", "'NaN' is not a number"),
+        ("decimal", {}, "Infinity", "'Infinity' is not a number"),
+        ("decimal", {}, "1_000", "'1_000' is not a number"),
+        ("decimal", {}, "+5", "'+5' is not a number"),
+        ("decimal", {}, "1 000", "'1 000' is not a number"),
+        ("decimal", {}, "-", "'-' is not a number"),
+        ("decimal", {}, ".", "'.' is not a number"),
+        # A comma that does not separate thousands is refused, never dropped: 1,5 is not 15.
+        (
+            "decimal",
+            {},
+            "1,5",
+            "'1,5' is not a number: decimals take a point (1.5), and a comma only separates"
+            " thousands",
+        ),
+        (
+            "integer",
+            {},
+            "1,00,000",
+            "'1,00,000' is not a number: decimals take a point (1.5), and a comma only separates"
+            " thousands",
+        ),
+        (
+            "decimal",
+            {},
+            "1e3",
+            "'1e3' is not a number: write it out in digits, without an exponent",
+        ),
+        (
+            "money",
+            {},
+            "2.5E-2",
+            "'2.5E-2' is not a number: write it out in digits, without an exponent",
+        ),
         ("decimal", {}, 0.1, 'must be a number written as text, such as "12.5"'),
         ("decimal", {"precision": 2}, "1.234", "1.234 has too many decimals: at most 2 decimals"),
         ("decimal", {}, "0.0001", "0.0001 has too many decimals: at most 3 decimals"),
@@ -116,7 +154,7 @@ def test_existence_checks_go_through_the_lookups() -> None:
     assert sku.clean("A-1", spec("sku"), lookups) == "A-1"
     with pytest.raises(FieldValueError) as raised:
         sku.clean("B-2", spec("sku"), lookups)
-    assert str(raised.value) == "no sku 'B-2'"
+    assert str(raised.value) == "no SKU 'B-2'"
     link = FIELD_TYPES.get("link")
     assert link is not None
     with pytest.raises(FieldValueError):

@@ -157,8 +157,8 @@ def test_values_too_large_for_the_columns_are_refused(stock: Stock) -> None:
     from stockform.stock.catalog import SkuInvalid
 
     with pytest.raises(SkuInvalid) as invalid:
-        stock.create_sku(code="HUGE", list_price="1e16")
+        stock.create_sku(code="HUGE", list_price="1" + "0" * 16)
     assert invalid.value.errors == {
-        "list_price": "1E+16 is too large (at most 1,000,000,000,000,000)"
+        "list_price": "10000000000000000 is too large (at most 1,000,000,000,000,000)"
     }
     assert stock.row("A-1", "MAIN").buckets["available"] == 0

@@ -38,15 +38,22 @@ def counts(settings: dict[str, object]) -> Iterator[Flask]:
     runtime.engine.dispose()
 
 
-def test_approving_an_uncounted_stocktake_names_the_line_on_its_page(counts: Flask) -> None:
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [("en", "line 1: Count this line"), ("zh", "第 1 行：请填写实盘数")],
+)
+def test_approving_an_uncounted_stocktake_names_the_line_on_its_page(
+    counts: Flask, locale: str, said: str
+) -> None:
     runtime = counts.extensions["stockform.runtime"]
     docs = Documents(runtime.engine, runtime.template, runtime.version_id)
     doc = docs.create("stocktake", {"warehouse": "MAIN"}, [{"sku": "HAMMER"}], CLERK)
     docs.act(doc.id, "start", CLERK)
     visitor = Visitor(counts.test_client())
     visitor.login("mia")
+    visitor.get(f"/locale/{locale}")
     visitor.get(f"/forms/stocktake/{doc.id}")
     response = visitor.post(f"/forms/stocktake/{doc.id}/act", {"transition": "approve"})
     assert response.status_code == 422
-    assert "line 1: Count this line" in text_of(response.text, "refusal")
+    assert said in text_of(response.text, "refusal")
     assert docs.get(doc.id).state == "counting"

@@ -79,8 +79,21 @@ def test_recompute_shows_wrong_values_but_not_yet_missing_ones(visitor: MakeVisi
         .text
     )
     assert "Qty: &#39;x&#39; is not a number" in html
-    assert "Sku: no sku &#39;Z-9&#39;" in html
+    assert "Sku: no SKU &#39;Z-9&#39;" in html
     assert "required" not in html
+
+
+def test_the_engine_says_what_is_wrong_in_the_users_language(visitor: MakeVisitor) -> None:
+    sam = visitor("sam")
+    sam.get("/locale/zh")
+    html = sam.post(
+        "/forms/sales_order/live/recompute",
+        order([{"sku": "A-1", "qty": "1,5"}, {"sku": "Z-9", "qty": "1"}]),
+        headers=HTMX,
+    ).text
+    assert "“1,5”不是数字：小数请用小数点（1.5），逗号只能用作千位分隔符" in html
+    assert "没有商品“Z-9”" in html
+    assert "is not a number" not in html and "no SKU" not in html
 
 
 def test_the_stock_shown_follows_the_chosen_warehouse(visitor: MakeVisitor) -> None:
@@ -170,7 +183,7 @@ def test_a_saved_order_goes_to_its_page(visitor: MakeVisitor) -> None:
         ({"customer": ""}, [{"sku": "A-1", "qty": "1"}], "f-customer-err", "required"),
         ({"channel": "store"}, [{"sku": "A-1", "qty": "1"}], "f-pickup_note-err", "required"),
         ({}, [{"sku": "A-1", "qty": "0"}], "r-k1-info", "Qty: must be at least 1"),
-        ({}, [{"sku": "A-1", "qty": "1"}, {"sku": "Q", "qty": "1"}], "r-k2-info", "Sku: no sku"),
+        ({}, [{"sku": "A-1", "qty": "1"}, {"sku": "Q", "qty": "1"}], "r-k2-info", "Sku: no SKU"),
         ({}, [], "form-errors", "An order needs at least one line"),
         ({}, [{"sku": "A-1", "qty": "1"}] * 6, "form-errors", "lines: at most 5 lines"),
     ],

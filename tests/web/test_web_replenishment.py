@@ -332,7 +332,12 @@ def test_an_admin_applies_a_suggested_safety_stock(retail: Flask, visit: MakeVis
 
 
 @pytest.mark.parametrize(
-    ("value", "message"), [("-1", "is not a safety stock"), ("many", "is not a safety stock")]
+    ("value", "message"),
+    [
+        ("-1", "is not a safety stock"),
+        ("many", "is not a safety stock"),
+        ("7,5", "is not a safety stock"),  # never 75
+    ],
 )
 def test_a_bad_safety_stock_is_refused_with_a_message(
     retail: Flask, visit: MakeVisitor, value: str, message: str

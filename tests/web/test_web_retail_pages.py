@@ -65,7 +65,7 @@ def test_a_line_check_is_refused_beside_its_line(retail: Flask) -> None:
     }
     response = visitor.post(f"/forms/return/{doc.id}/edit", data)
     assert response.status_code == 422
-    message = "合格与不合格数量之和必须等于退货数量"  # the starter's first locale
+    message = "Accepted and rejected must add up to the quantity returned"  # the UI's locale
     assert message in text_of(response.text, f"r-{first}-info")
     assert message not in text_of(response.text, f"r-{second}-info")
     assert docs.get(doc.id).lines[0]["accepted"] == 5  # nothing was saved

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ..spec.issues import did_you_mean
+from ..spec.numbers import NumberError, read_number
 from .errors import validation_failed
 
 MAX_QUANTITY = Decimal(10**12)  # stored in thousandths, this stays well inside 64 bits
@@ -63,9 +64,9 @@ class Fields:
             self.fail(name, 'must be a number, such as "12.5"')
             return None
         try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
-        except InvalidOperation:
-            self.fail(name, f"'{value}' is not a number")
+            number = read_number(value) if isinstance(value, str) else Decimal(value)
+        except NumberError as exc:
+            self.fail(name, str(exc))
             return None
         if not number.is_finite() or number <= 0:
             self.fail(name, f"must be more than 0, not {value}")

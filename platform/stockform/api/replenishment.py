@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import Response
@@ -32,6 +32,7 @@ from ..rules.replenishment import (
     plan,
 )
 from ..spec.model import Replenishment, Template
+from ..spec.numbers import NumberError, read_number
 from .context import (
     actor,
     body,
@@ -173,9 +174,9 @@ def _safety_value(values: Mapping[str, Any]) -> Decimal:
         fields.fail("value", 'must be a number, such as "12.5"')
     else:
         try:
-            value = Decimal(raw.strip() if isinstance(raw, str) else raw)
-        except InvalidOperation:
-            fields.fail("value", f"'{raw}' is not a number")
+            value = read_number(raw) if isinstance(raw, str) else Decimal(raw)
+        except NumberError as exc:
+            fields.fail("value", str(exc))
         else:
             if not value.is_finite() or value < 0 or value > MAX_QUANTITY:
                 fields.fail("value", f"must be from 0 to {MAX_QUANTITY}, not {raw}")

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..spec.fieldtypes import option_values
 from ..spec.model import FieldSpec, FormSpec, Template
+from ..spec.numbers import PATTERN as NUMBER
 from ..stock.lock_records import STATUSES
 from .errors import CODES
 
@@ -22,7 +23,7 @@ DECIMAL: Schema = {
 }
 DECIMAL_OR_NULL: Schema = {"type": ["string", "null"], "pattern": DECIMAL_PATTERN}
 # A field's number as sent: blank (or null) leaves the field empty.
-FIELD_NUMBER_PATTERN = r"^\s*(-?[0-9]+(\.[0-9]+)?)?\s*$"
+FIELD_NUMBER_PATTERN = rf"^\s*({NUMBER})?\s*$"
 QTY_IN: Schema = {
     "type": ["string", "number"],
     "pattern": r"^(0*[1-9][0-9]*(\.[0-9]+)?|0+\.[0-9]*[1-9][0-9]*)$",

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from ..spec.expressions import Expression, compile_python
 from ..spec.fieldtypes import FIELD_TYPES, FieldValueError
 from ..spec.model import FieldSpec, FormSpec
-from ..stock.units import QuantityError, to_qty
+from ..spec.phrases import Labelled, message_of, phrase
 
 RECORD_KINDS = ("sku", "warehouse", "batch")
 
@@ -139,13 +139,14 @@ def evaluate(
         _visibility_and_limits(form.lines, values, env, errors, number, locale)
         _check_precision(form, values, lookups, errors, number)
     if len(lines) < form.min_lines:
-        errors.append(
-            FieldError(
-                "lines", f"needs at least {form.min_lines} line{'s' if form.min_lines != 1 else ''}"
-            )
+        needs = (
+            phrase("needs at least 1 line")
+            if form.min_lines == 1
+            else phrase("needs at least %(count)s lines", count=form.min_lines)
         )
+        errors.append(FieldError("lines", needs))
     if form.max_lines is not None and len(lines) > form.max_lines:
-        errors.append(FieldError("lines", f"at most {form.max_lines} lines"))
+        errors.append(FieldError("lines", phrase("at most %(count)s lines", count=form.max_lines)))
     errors.sort(key=lambda e: (e.line or 0, e.field != "lines"))
     if not errors:
         # Line environments were made before the header's computed fields and totals were.
@@ -153,11 +154,11 @@ def evaluate(
         for check in form.checks:
             if not check.per_line:
                 if run(check.require, header_env) is not True:
-                    errors.append(FieldError("", check.message.text(locale)))
+                    errors.append(FieldError("", Labelled(check.message, locale)))
                 continue
             for number, env in enumerate(line_envs, start=1):
                 if run(check.require, {**header_env, **env, **computed}) is not True:
-                    errors.append(FieldError("", check.message.text(locale), number))
+                    errors.append(FieldError("", Labelled(check.message, locale), number))
     return Evaluated(fields, lines, totals, errors)
 
 
@@ -172,7 +173,7 @@ def _clean(
     values: dict[str, Any] = {}
     for key in raw:
         if key not in specs and key != "id":
-            errors.append(FieldError(key, "no such field", line))
+            errors.append(FieldError(key, phrase("no such field"), line))
     owned = []
     for name, spec in specs.items():
         if spec.compute is not None:
@@ -186,7 +187,7 @@ def _clean(
         try:
             values[name] = field_type.clean(raw.get(name), spec, lookups)
         except FieldValueError as exc:
-            errors.append(FieldError(name, str(exc), line))
+            errors.append(FieldError(name, message_of(exc), line))
     for name, spec, field_type in owned:
         assert field_type.owned_by is not None
         holder = owner_field(specs, field_type.owned_by)
@@ -199,7 +200,7 @@ def _clean(
                 raw.get(name), spec, None if refused else lookups, owner=code
             )
         except FieldValueError as exc:
-            errors.append(FieldError(name, str(exc), line))
+            errors.append(FieldError(name, message_of(exc), line))
     return values
 
 
@@ -319,16 +320,22 @@ def _visibility_and_limits(
         )
         if value is None:
             if required and spec.compute is None:
-                errors.append(FieldError(name, "required", line))
+                errors.append(FieldError(name, phrase("required"), line))
             continue
-        for bound, word in ((spec.min, "at least"), (spec.max, "at most")):
+        for bound, low in ((spec.min, True), (spec.max, False)):
             if bound is None:
                 continue
             limit = _safe(bound, env)
             if limit is None or not isinstance(value, Decimal | int | date):
                 continue
-            if (word == "at least" and value < limit) or (word == "at most" and value > limit):
-                errors.append(FieldError(name, f"must be {word} {_show(limit)}", line))
+            if low and value < limit:
+                errors.append(
+                    FieldError(name, phrase("must be at least %(limit)s", limit=_show(limit)), line)
+                )
+            elif not low and value > limit:
+                errors.append(
+                    FieldError(name, phrase("must be at most %(limit)s", limit=_show(limit)), line)
+                )
 
 
 def _show(value: Any) -> str:
@@ -352,13 +359,19 @@ def _check_precision(
     record = lookups.record("sku", values[sku_field])
     if record is None:
         return
-    try:
-        to_qty(qty, int(record.get("precision") or 0))
-    except QuantityError:
-        precision = int(record.get("precision") or 0)
-        allowed = "whole units" if precision == 0 else f"at most {precision} decimals"
-        errors.append(
-            FieldError(
-                "qty", f"{_show(qty)} is finer than {values[sku_field]} allows ({allowed})", line
-            )
+    precision = int(record.get("precision") or 0)
+    exponent = qty.normalize().as_tuple().exponent
+    # Only the decimals: a number too large to store is refused when it is stored.
+    if isinstance(exponent, int) and -exponent > precision:
+        allowed = (
+            phrase("whole units")
+            if precision == 0
+            else phrase("at most %(places)s decimals", places=precision)
         )
+        finer = phrase(
+            "%(qty)s is finer than %(sku)s allows (%(allowed)s)",
+            qty=_show(qty),
+            sku=values[sku_field],
+            allowed=allowed,
+        )
+        errors.append(FieldError("qty", finer, line))

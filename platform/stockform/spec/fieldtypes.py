@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from .issues import did_you_mean
+from .numbers import LARGEST, NumberError, not_a_number, read_number
+from .phrases import message_of, phrase
 
 
 class Lookups(Protocol):
@@ -24,6 +26,20 @@ class Lookups(Protocol):
     """
 
     def exists(self, kind: str, value: str, target: str | None = None) -> bool: ...
+
+
+# What a lookup finds, as messages name it.
+_KINDS = {
+    "sku": phrase("SKU"),
+    "warehouse": phrase("warehouse"),
+    "batch": phrase("batch"),
+    "user": phrase("user"),
+    "document": phrase("document"),
+}
+
+
+def _kind(name: str) -> str:
+    return _KINDS.get(name, name)
 
 
 class FieldValueError(ValueError):
@@ -82,17 +98,27 @@ class FieldType:
             return value
         if self.owned_by is None:
             if not lookups.exists(self.lookup, value, spec.target):
-                raise FieldValueError(f"no {self.lookup} '{value}'")
+                raise FieldValueError(
+                    phrase("no %(kind)s '%(code)s'", kind=_kind(self.lookup), code=value)
+                )
             return value
-        owner_word = "SKU" if self.owned_by == "sku" else self.owned_by
         if owner is None:
-            raise FieldValueError(f"choose the {owner_word} first: a {self.name} belongs to one")
+            raise FieldValueError(
+                phrase(
+                    "choose the %(owner)s first: a %(kind)s belongs to one",
+                    owner=_kind(self.owned_by),
+                    kind=_kind(self.name),
+                )
+            )
         if not lookups.exists(self.lookup, value, owner):
             candidates = getattr(lookups, "candidates", None)
             hint = did_you_mean(value, candidates(self.lookup, owner)) if candidates else None
-            raise FieldValueError(
-                f"no {self.lookup} '{value}' of {owner}" + (f" ({hint})" if hint else "")
-            )
+            values = {"kind": _kind(self.lookup), "code": value, "owner": owner}
+            if hint:
+                raise FieldValueError(
+                    phrase("no %(kind)s '%(code)s' of %(owner)s (%(hint)s)", hint=hint, **values)
+                )
+            raise FieldValueError(phrase("no %(kind)s '%(code)s' of %(owner)s", **values))
         return value
 
 
@@ -128,35 +154,57 @@ class FieldTypeRegistry:
 def _text(raw: Any, spec: FieldLike) -> str:
     if not isinstance(raw, str):
         if isinstance(raw, bool) or not isinstance(raw, int | Decimal):
-            raise FieldValueError("must be text")
+            raise FieldValueError(phrase("must be text"))
         raw = str(raw)
     if spec.max_length is not None and len(raw) > spec.max_length:
-        raise FieldValueError(f"is {len(raw)} characters long; at most {spec.max_length}")
+        raise FieldValueError(
+            phrase(
+                "is %(length)s characters long; at most %(most)s",
+                length=len(raw),
+                most=spec.max_length,
+            )
+        )
     if spec.pattern is not None and not re.fullmatch(spec.pattern, raw):
-        raise FieldValueError(f"'{raw}' does not match the pattern {spec.pattern}")
+        raise FieldValueError(
+            phrase(
+                "'%(text)s' does not match the pattern %(pattern)s", text=raw, pattern=spec.pattern
+            )
+        )
     return str(raw)
 
 
 def _code(raw: Any, spec: FieldLike) -> str:
     if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise FieldValueError("must be a code")
+        raise FieldValueError(phrase("must be a code"))
     return str(raw).strip()
 
 
 def _decimal(raw: Any, places: int | None) -> Decimal:
     if isinstance(raw, bool) or isinstance(raw, float):
         # A float has already lost exactness; the API and forms send decimal strings.
-        raise FieldValueError('must be a number written as text, such as "12.5"')
+        raise FieldValueError(phrase('must be a number written as text, such as "12.5"'))
     try:
-        number = Decimal(raw.strip().replace(",", "") if isinstance(raw, str) else raw)
+        number = read_number(raw) if isinstance(raw, str) else Decimal(raw)
+    except NumberError as exc:
+        raise FieldValueError(message_of(exc)) from None
     except (InvalidOperation, TypeError, ValueError):
-        raise FieldValueError(f"'{raw}' is not a number") from None
+        raise FieldValueError(not_a_number(raw)) from None
     if not number.is_finite():
-        raise FieldValueError(f"'{raw}' is not a number")
+        raise FieldValueError(not_a_number(raw))
+    if abs(number) > LARGEST:
+        raise FieldValueError(
+            phrase("%(number)s is too large (at most %(most)s)", number=raw, most=f"{LARGEST:,}")
+        )
     exponent = number.normalize().as_tuple().exponent
     if places is not None and isinstance(exponent, int) and -exponent > places:
-        allowed = "whole numbers only" if places == 0 else f"at most {places} decimals"
-        raise FieldValueError(f"{raw} has too many decimals: {allowed}")
+        allowed = (
+            phrase("whole numbers only")
+            if places == 0
+            else phrase("at most %(places)s decimals", places=places)
+        )
+        raise FieldValueError(
+            phrase("%(number)s has too many decimals: %(allowed)s", number=raw, allowed=allowed)
+        )
     return number
 
 
@@ -181,7 +229,9 @@ def _date(raw: Any, spec: FieldLike) -> date:
     try:
         return date.fromisoformat(str(raw).strip())
     except ValueError:
-        raise FieldValueError(f"'{raw}' is not a date like 2026-01-31") from None
+        raise FieldValueError(
+            phrase("'%(text)s' is not a date like 2026-01-31", text=raw)
+        ) from None
 
 
 def _datetime(raw: Any, spec: FieldLike) -> datetime:
@@ -190,7 +240,9 @@ def _datetime(raw: Any, spec: FieldLike) -> datetime:
     try:
         return datetime.fromisoformat(str(raw).strip())
     except ValueError:
-        raise FieldValueError(f"'{raw}' is not a date and time like 2026-01-31T14:30") from None
+        raise FieldValueError(
+            phrase("'%(text)s' is not a date and time like 2026-01-31T14:30", text=raw)
+        ) from None
 
 
 _TRUE = {"true", "1", "on", "yes", "y"}
@@ -205,7 +257,7 @@ def _boolean(raw: Any, spec: FieldLike) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise FieldValueError(f"'{raw}' is not yes or no")
+    raise FieldValueError(phrase("'%(text)s' is not yes or no", text=raw))
 
 
 def option_values(spec: FieldLike) -> list[str]:
@@ -221,9 +273,18 @@ def _one_choice(raw: Any, spec: FieldLike) -> str:
     allowed = option_values(spec)
     if value not in allowed:
         hint = did_you_mean(value, allowed)
+        options = ", ".join(allowed)
+        if hint and "did you" in hint:
+            raise FieldValueError(
+                phrase(
+                    "'%(text)s' is not one of %(options)s (%(hint)s)",
+                    text=value,
+                    options=options,
+                    hint=hint,
+                )
+            )
         raise FieldValueError(
-            f"'{value}' is not one of {', '.join(allowed)}"
-            + (f" ({hint})" if hint and "did you" in hint else "")
+            phrase("'%(text)s' is not one of %(options)s", text=value, options=options)
         )
     return value
 
@@ -235,7 +296,7 @@ def _choice(raw: Any, spec: FieldLike) -> str:
 def _multi_choice(raw: Any, spec: FieldLike) -> tuple[str, ...]:
     items = raw.split(",") if isinstance(raw, str) else raw
     if not isinstance(items, list | tuple):
-        raise FieldValueError("must be a list of options")
+        raise FieldValueError(phrase("must be a list of options"))
     return tuple(_one_choice(item, spec) for item in items if str(item).strip())
 
 

@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .phrases import phrase
+
 Path = tuple[str | int, ...]
 
 
@@ -25,11 +27,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     options = sorted({str(c) for c in choices})
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
-        return f"did you mean '{close[0]}'?"
+        return phrase("did you mean '%(name)s'?", name=close[0])
     if not options:
         return None
     if len(options) <= 8:
-        return "valid: " + ", ".join(options)
+        return phrase("valid: %(names)s", names=", ".join(options))
     return None
 
 

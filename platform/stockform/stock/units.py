@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from ..spec.numbers import LARGEST
+
 QTY_SCALE = 1000
 MONEY_SCALE = 10000
 # Scaled values live in 64-bit integer columns; sums and products of a few of them must fit
-# too, so a single value stays well below 2**63.
-LIMIT = 10**15
+# too, so a single value stays well below 2**63. Number fields hold no larger either.
+LIMIT = LARGEST
 
 
 class QuantityError(ValueError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ from ..documents.validate import Evaluated, FieldError, evaluate, field_env, run
 from ..spec.expressions import Expression
 from ..spec.model import ALL, FieldSpec, FormSpec, Template
 from ..stock.query import StockRow
+from .i18n import say
 from .linestock import line_stock
 from .values import input_value
 
@@ -201,6 +202,7 @@ def build(
         shown = [e for e in shown if e.message != "required" and e.field not in ("", "lines")]
     elif errors is None:
         shown = []
+    shown = [replace(e, message=say(e.message)) for e in shown]
     keys = [r.key for r in posted.rows]
     stock = line_stock(connection, template, form, evaluated, keys)
     on_line: dict[int, list[FieldError]] = {}

@@ -13,8 +13,10 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, g, redirect, request, session
 from flask_babel import Babel, Domain, get_locale
+from flask_babel import gettext as _
 
 from ..spec.model import Label
+from ..spec.phrases import Labelled, Phrase
 from .auth import safe_next
 
 LOCALES = {"en": "English", "zh": "中文"}
@@ -75,6 +77,19 @@ def label(value: Label | str | None, fallback: str = "") -> str:
     return str(value)
 
 
+def say(text: str) -> str:
+    """An engine message in the current locale: a Phrase's template from the catalogue, with its
+    values (phrases among them said too), a Labelled text in the template's own words for the
+    locale; any other text as it is."""
+    if isinstance(text, Labelled):
+        return text.label.text(current_locale())
+    if not isinstance(text, Phrase):
+        return text
+    values = {k: say(v) if isinstance(v, str) else v for k, v in text.values.items()}
+    said: str = _(text.template)
+    return said % values if values else said
+
+
 @bp.get("/locale/<code>")
 def switch(code: str) -> Any:
     """Switch the UI language and remember it in the session."""
@@ -86,5 +101,6 @@ def switch(code: str) -> Any:
 def init_app(app: Flask) -> None:
     StockformBabel(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE)
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["say"] = say
     app.jinja_env.globals.update(locales=LOCALES, current_locale=current_locale)
     app.register_blueprint(bp)

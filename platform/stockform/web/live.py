@@ -4,7 +4,6 @@ scanned SKU, search SKUs. Every value is computed on the server by `evaluate()`.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, make_response, render_template, request
@@ -12,6 +11,7 @@ from flask_babel import gettext as _
 
 from ..db import READ_ONLY
 from ..spec.model import FormSpec
+from ..spec.numbers import NumberError, read_number
 from . import editor, errors
 from .auth import login_required
 from .context import runtime, template, zone
@@ -74,8 +74,8 @@ def row(form_id: str) -> Response:
 
 def _bump(value: Any) -> str:
     try:
-        return str(Decimal(str(value or "0").replace(",", "")) + 1)
-    except InvalidOperation:
+        return str(read_number(str(value or "0")) + 1)
+    except NumberError:
         return "1"
 
 

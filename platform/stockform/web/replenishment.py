@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
@@ -35,6 +35,7 @@ from ..rules.replenishment import (
     plan,
 )
 from ..rules.replenishment import may_replenish as roles_may_replenish
+from ..spec.numbers import NumberError, read_number
 from ..stock.errors import StockError
 from ..stock.units import QuantityError
 from . import errors
@@ -139,10 +140,10 @@ def _back() -> Any:
 
 def _quantity(raw: str, what: str) -> Decimal:
     try:
-        qty = Decimal(raw.strip())
-    except InvalidOperation:
-        qty = Decimal("NaN")
-    if not qty.is_finite() or qty <= 0:
+        qty: Decimal | None = read_number(raw)
+    except NumberError:
+        qty = None
+    if qty is None or qty <= 0:
         message = _("%(row)s: '%(value)s' is not a quantity above 0", row=what, value=raw)
         raise ReplenishmentError("qty", message)
     return qty
@@ -205,10 +206,10 @@ def safety_stock() -> Any:
         abort(403)
     sku, raw = request.form.get("sku", "").strip(), request.form.get("value", "").strip()
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
+        value: Decimal | None = read_number(raw)
+    except NumberError:
+        value = None
+    if value is None or value < 0:
         flash(_("'%(value)s' is not a safety stock: give a number of 0 or more.", value=raw))
         return _back()
     with _refusals_as_messages() as refused:
