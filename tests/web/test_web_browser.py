@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import request
 from webclient import PASSWORD, stock_the_shop
 from werkzeug.serving import make_server
 
@@ -51,11 +52,21 @@ ADD_A_LINE = """() => new Promise(resolve => {
 })"""
 
 
+# Seconds the server waits before answering a live recompute: a slow server or network.
+SLOW_RECOMPUTE = {"seconds": 0.0}
+
+
 @pytest.fixture
 def server(shop_settings: dict[str, object]) -> Iterator[str]:
     """The app on a free port of this machine, in a thread; yields its address."""
     app = create_app(shop_settings)
     stock_the_shop(app)
+
+    @app.before_request
+    def slow_recompute() -> None:
+        if request.path.endswith("/live/recompute"):
+            time.sleep(SLOW_RECOMPUTE["seconds"])
+
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -195,6 +206,29 @@ def no_sideways_scroll(page: Any) -> bool:
             "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
         )
     )
+
+
+@pytest.fixture
+def slow_recompute() -> Iterator[None]:
+    SLOW_RECOMPUTE["seconds"] = 0.5
+    yield
+    SLOW_RECOMPUTE["seconds"] = 0.0
+
+
+def test_no_scan_or_new_line_is_lost_while_a_slow_recompute_is_answered(
+    open_page: Any, slow_recompute: None
+) -> None:
+    page = open_page("sam")
+    new_order(page)  # choosing the warehouse starts a recompute, answered half a second later
+    for code in ("A-1", "B-2", "A-1", "6902", "A-1"):  # as fast as a scanner scans
+        scan(page, code)
+    page.click("#add-line")
+    page.click("#add-line")
+    wait_text(page, "#t-total", "36.00")  # A-1: 3 × 10.00, B-2: 2 × 3.00
+    rows = page.locator("#lines-body tr.line")
+    page.wait_for_function("document.querySelectorAll('#lines-body tr.line').length == 4")
+    quantities = [rows.nth(i).locator("input[name$='.qty']").input_value() for i in range(2)]
+    assert quantities == ["3", "2"]
 
 
 def test_on_a_phone_in_portrait_nothing_scrolls_sideways(

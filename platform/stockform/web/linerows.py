@@ -63,7 +63,8 @@ class LineRows:
             self.live = (
                 f' hx-post="{esc(url_for("live.row", form_id=form.id))}"'
                 ' hx-trigger="change from:find .sku-in" hx-vals=\'{"row": "',
-                f'", "changed": "{esc(sku)}"}}\' hx-target="this" hx-swap="outerHTML"',
+                f'", "changed": "{esc(sku)}"}}\' hx-target="this" hx-swap="outerHTML"'
+                ' hx-sync="this:queue last"',
             )
         remove = translated("Remove line")
         button = (
