@@ -91,7 +91,7 @@ def test_a_missing_comment_is_asked_for_beside_the_comment_box(visitor: MakeVisi
     url = new_order(sam, "1")
     refused = sam.post(url + "/act", {"transition": "cancel"})
     assert refused.status_code == 409
-    assert text_of(refused.text, "refusal") == "Cancel was refused: 'cancel' needs a comment"
+    assert text_of(refused.text, "refusal") == "Cancel was refused: 'Cancel' needs a comment"
     assert 'aria-invalid="true" aria-describedby="refusal"' in refused.text
     assert sam.post(url + "/act", {"transition": "cancel", "comment": "no"}).status_code == 302
 
@@ -101,7 +101,7 @@ def test_a_transition_from_the_wrong_state_is_refused_on_the_page(visitor: MakeV
     refused = visitor("wes").post(url + "/act", {"transition": "ship"})
     assert refused.status_code == 409
     assert text_of(refused.text, "refusal") == (
-        "Ship was refused: 'ship' cannot be taken in state 'draft' (only from approved)"
+        "Ship was refused: 'Ship' cannot be taken in state 'Draft' (only from Approved)"
     )
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from flask import Flask
 
 import stockform.web
-from stockform.web.i18n import catalogue
+from stockform.spec.model import Label
+from stockform.spec.phrases import Joined, Labelled, phrase
+from stockform.web.i18n import catalogue, say
 
 WEB = Path(stockform.web.__file__).parent
 ENGINE = WEB.parent
@@ -53,3 +57,35 @@ def test_every_engine_phrase_has_a_chinese_translation() -> None:
 def test_the_catalogue_is_compiled_in_memory() -> None:
     assert catalogue("zh").gettext("Save") == "保存"
     assert catalogue("en").gettext("Save") == "Save"
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        (
+            "en",
+            "'Approve' cannot be taken in state 'Draft' (only from Submitted, Checked);"
+            " 'x' is not a number",
+        ),
+        (
+            "zh",
+            "状态“草稿”下不能执行“审批”（只能从以下状态执行：已提交, Checked）; “x”不是数字",
+        ),
+    ],
+)
+def test_a_message_is_said_with_the_template_words_of_the_locale(
+    shop_app: Flask, locale: str, said: str
+) -> None:
+    def named(name: str, **texts: str) -> Labelled:
+        return Labelled(Label(tuple(texts.items())), name=name)
+
+    refused = phrase(
+        "'%(action)s' cannot be taken in state '%(state)s' (only from %(sources)s)",
+        action=named("approve", en="Approve", zh="审批"),
+        state=named("draft", en="Draft", zh="草稿"),
+        sources=Joined([named("submitted", en="Submitted", zh="已提交"), "Checked"], ", "),
+    )
+    message = Joined([refused, phrase("'%(text)s' is not a number", text="x")])
+    assert str(message).startswith("'approve' cannot be taken in state 'draft'")  # the API's
+    with shop_app.test_request_context(headers={"Accept-Language": locale}):
+        assert say(message) == said

@@ -57,7 +57,7 @@ def test_a_role_without_the_right_gets_403_on_the_action(
     refused = vic.post(order_url + "/act", {"transition": "submit"})
     assert refused.status_code == 403
     assert (
-        text_of(refused.text, "refusal") == "Submit was refused: your roles may not take 'submit'"
+        text_of(refused.text, "refusal") == "Submit was refused: your roles may not take 'Submit'"
     )
     assert text_of(vic.get(order_url).text, "state") == "Draft"
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spec.model import Effect, FormSpec
+from ..spec.phrases import phrase
 from ..stock.errors import Shortage
 from .errors import InvalidTransition
 from .validate import run
@@ -54,7 +55,7 @@ def line_place(form: FormSpec, effect: Effect, env: Mapping[str, Any]) -> tuple[
     warehouse = code(line_value(effect.warehouse, env, warehouse_default))
     qty = line_value(effect.qty, env, "line.qty")
     if sku is None or warehouse is None:
-        raise InvalidTransition("a line has no SKU or no warehouse to take stock from")
+        raise InvalidTransition(phrase("a line has no SKU or no warehouse to take stock from"))
     return sku, warehouse, qty
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..spec.model import Effect, EffectKind, Template
+from ..spec.phrases import Joined, message_of, phrase
 from ..stock import catalog, cuts
 from ..stock.errors import InsufficientStock, InvalidMovement, UnknownItem
 from ..stock.ledger import OUTSIDE, Move, Place, post
@@ -96,7 +97,7 @@ def _moves(
         try:
             batch_id = _batch_id(connection, template, sku_id, batch, effect, env, now)
         except (InvalidMovement, UnknownItem) as exc:
-            refused.append(f"line {number}: {exc}")
+            refused.append(phrase("line %(n)s: %(message)s", n=number, message=message_of(exc)))
             continue
         source = (
             None
@@ -125,7 +126,7 @@ def _moves(
             )
         )
     if refused:
-        raise InvalidTransition("; ".join(refused))
+        raise InvalidTransition(Joined(refused))
     return moves
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, or_, select, update
 
 from ..spec.model import ALL, FieldSpec, FormSpec, Template
+from ..spec.phrases import phrase
 from ..stock.cuts import Cut
 from ..stock.ledger import codes
 from ..stock.lock_records import LockRecord, find_locks
@@ -140,7 +141,7 @@ class Documents:
                 for r in actor.roles
             )
             if not allowed:
-                raise Forbidden(f"your roles may not work in warehouse {code}")
+                raise Forbidden(phrase("your roles may not work in warehouse %(code)s", code=code))
 
     # -- writing
     def create(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from ..spec.model import ALL, Effect, EffectKind, FormSpec, Template, Transition, WorkflowSpec
+from ..spec.phrases import Joined, Labelled, phrase
 from ..stock import catalog, locks
 from ..stock.errors import InsufficientStock
 from ..stock.locks import LockRequest
@@ -44,19 +45,33 @@ def check_transition(
     comment: str | None,
 ) -> None:
     """Raise InvalidTransition or Forbidden unless actor may take transition now."""
+    action = Labelled(transition.label, name=transition.name)
     if doc.state not in transition.sources:
-        sources = ", ".join(transition.sources)
         raise InvalidTransition(
-            f"'{transition.name}' cannot be taken in state '{doc.state}' (only from {sources})"
+            phrase(
+                "'%(action)s' cannot be taken in state '%(state)s' (only from %(sources)s)",
+                action=action,
+                state=_state(workflow, doc.state),
+                sources=Joined((_state(workflow, s) for s in transition.sources), ", "),
+            )
         )
     if not may_take(transition, actor, template, doc.form):
-        raise Forbidden(f"your roles may not take '{transition.name}'")
+        raise Forbidden(phrase("your roles may not take '%(action)s'", action=action))
     if transition.condition is not None and run(transition.condition, doc.header_env) is not True:
-        raise InvalidTransition(f"'{transition.name}' needs {transition.condition.source}")
+        condition = transition.condition.source
+        raise InvalidTransition(
+            phrase("'%(action)s' needs %(condition)s", action=action, condition=condition)
+        )
     if transition.comment == "required" and not (comment or "").strip():
-        raise InvalidTransition(f"'{transition.name}' needs a comment")
+        raise InvalidTransition(phrase("'%(action)s' needs a comment", action=action))
     if transition.quorum > 1 and not transition.self_approval and actor.username == doc.created_by:
-        raise Forbidden("you created this document; someone else must approve it")
+        raise Forbidden(phrase("you created this document; someone else must approve it"))
+
+
+def _state(workflow: WorkflowSpec, name: str) -> str:
+    """A state as messages name it: its name, said as its label."""
+    spec = workflow.states.get(name)
+    return name if spec is None else Labelled(spec.label, name=name)
 
 
 def record_approval(
@@ -67,7 +82,10 @@ def record_approval(
     users = approvers(connection, doc.id, doc.state, transition.name)
     if actor.username in users:
         raise InvalidTransition(
-            f"you have already approved; {transition.quorum} different people must approve"
+            phrase(
+                "you have already approved; %(count)s different people must approve",
+                count=transition.quorum,
+            )
         )
     connection.execute(
         table.insert().values(
@@ -208,11 +226,17 @@ def _refuse_short_locks(connection: Connection, doc: Loaded, effect: Effect, now
         have = held.get(line_id, 0)
         if have < to_qty(qty, precision(env)):
             short.append(
-                f"line {number}: {qty_decimal(have)} of {qty} {sku} is locked"
-                " (its lock expired or a count cut it)"
+                phrase(
+                    "line %(n)s: %(have)s of %(qty)s %(sku)s is locked"
+                    " (its lock expired or a count cut it)",
+                    n=number,
+                    have=qty_decimal(have),
+                    qty=qty,
+                    sku=sku,
+                )
             )
     if short:
-        raise InvalidTransition("; ".join(short) + "; lock the lines again first")
+        raise InvalidTransition(Joined([*short, phrase("lock the lines again first")]))
 
 
 def _set(connection: Connection, template: Template, doc: Loaded, effect: Effect) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from ..documents.errors import InvalidTransition, NotFound
+from ..spec.phrases import Phrase, phrase
 from ..stock.tables import Batch, Sku, Warehouse, table_of
 from .events import event_row, payload, record_events
 from .tables import WarningRecord
@@ -35,10 +36,14 @@ def acknowledge(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     warning = _locked(connection, warning_id)
     if warning.state == "closed":
-        raise WarningStateError(f"warning {warning_id} is closed: its condition stopped holding")
+        raise WarningStateError(_closed(warning_id))
     if warning.state == "acknowledged":
         raise WarningStateError(
-            f"warning {warning_id} was acknowledged already by {warning.acknowledged_by}"
+            phrase(
+                "warning %(id)s was acknowledged already by %(user)s",
+                id=warning_id,
+                user=warning.acknowledged_by,
+            )
         )
     _change(
         connection,
@@ -69,10 +74,14 @@ def snooze(
         raise ValueError("a warning is snoozed until a moment in the future")
     warning = _locked(connection, warning_id)
     if warning.state == "closed":
-        raise WarningStateError(f"warning {warning_id} is closed: its condition stopped holding")
+        raise WarningStateError(_closed(warning_id))
     _change(
         connection, warning, "snoozed", now, user, comment, state="snoozed", snoozed_until=until
     )
+
+
+def _closed(warning_id: int) -> Phrase:
+    return phrase("warning %(id)s is closed: its condition stopped holding", id=warning_id)
 
 
 def _locked(connection: Connection, warning_id: int) -> Any:

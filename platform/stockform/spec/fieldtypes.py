@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from .issues import did_you_mean
 from .numbers import LARGEST, NumberError, not_a_number, read_number
-from .phrases import message_of, phrase
+from .phrases import message_of, missing, phrase, thing, too_large
 
 
 class Lookups(Protocol):
@@ -26,20 +26,6 @@ class Lookups(Protocol):
     """
 
     def exists(self, kind: str, value: str, target: str | None = None) -> bool: ...
-
-
-# What a lookup finds, as messages name it.
-_KINDS = {
-    "sku": phrase("SKU"),
-    "warehouse": phrase("warehouse"),
-    "batch": phrase("batch"),
-    "user": phrase("user"),
-    "document": phrase("document"),
-}
-
-
-def _kind(name: str) -> str:
-    return _KINDS.get(name, name)
 
 
 class FieldValueError(ValueError):
@@ -98,27 +84,20 @@ class FieldType:
             return value
         if self.owned_by is None:
             if not lookups.exists(self.lookup, value, spec.target):
-                raise FieldValueError(
-                    phrase("no %(kind)s '%(code)s'", kind=_kind(self.lookup), code=value)
-                )
+                raise FieldValueError(missing(self.lookup, value))
             return value
         if owner is None:
             raise FieldValueError(
                 phrase(
                     "choose the %(owner)s first: a %(kind)s belongs to one",
-                    owner=_kind(self.owned_by),
-                    kind=_kind(self.name),
+                    owner=thing(self.owned_by),
+                    kind=thing(self.name),
                 )
             )
         if not lookups.exists(self.lookup, value, owner):
             candidates = getattr(lookups, "candidates", None)
             hint = did_you_mean(value, candidates(self.lookup, owner)) if candidates else None
-            values = {"kind": _kind(self.lookup), "code": value, "owner": owner}
-            if hint:
-                raise FieldValueError(
-                    phrase("no %(kind)s '%(code)s' of %(owner)s (%(hint)s)", hint=hint, **values)
-                )
-            raise FieldValueError(phrase("no %(kind)s '%(code)s' of %(owner)s", **values))
+            raise FieldValueError(missing(self.lookup, value, owner, hint))
         return value
 
 
@@ -192,9 +171,7 @@ def _decimal(raw: Any, places: int | None) -> Decimal:
     if not number.is_finite():
         raise FieldValueError(not_a_number(raw))
     if abs(number) > LARGEST:
-        raise FieldValueError(
-            phrase("%(number)s is too large (at most %(most)s)", number=raw, most=f"{LARGEST:,}")
-        )
+        raise FieldValueError(too_large(raw, LARGEST))
     exponent = number.normalize().as_tuple().exponent
     if places is not None and isinstance(exponent, int) and -exponent > places:
         allowed = (

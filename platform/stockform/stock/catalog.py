@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import Direct
 from ..spec.fieldtypes import FIELD_TYPES, FieldValueError
 from ..spec.model import Template
+from ..spec.phrases import Joined, missing, phrase, too_large
 from .columns import field_column, field_storage, stock_tables
 from .errors import InvalidMovement, UnknownItem
 from .materialize import recompute
@@ -35,14 +36,14 @@ class SkuInvalid(InvalidMovement):
 def warehouse_id(connection: Connection, code: str) -> int:
     found = connection.execute(select(Warehouse.id).where(Warehouse.code == code)).scalar()
     if found is None:
-        raise UnknownItem(f"no warehouse '{code}'")
+        raise UnknownItem(missing("warehouse", code))
     return int(found)
 
 
 def sku_id(connection: Connection, code: str) -> int:
     found = connection.execute(select(Sku.id).where(Sku.code == code)).scalar()
     if found is None:
-        raise UnknownItem(f"no SKU '{code}'")
+        raise UnknownItem(missing("sku", code))
     return int(found)
 
 
@@ -61,7 +62,7 @@ def place_ids(connection: Connection, sku: str, warehouse: str) -> tuple[int, in
     if row is None:
         sku_id(connection, sku)  # raises UnknownItem naming what is missing
         warehouse_id(connection, warehouse)
-        raise UnknownItem(f"no SKU '{sku}' or no warehouse '{warehouse}'")
+        raise UnknownItem(Joined([missing("sku", sku), missing("warehouse", warehouse)], " or "))
     return int(row.id), int(row.warehouse_id), int(row.precision)
 
 
@@ -114,7 +115,7 @@ def store_field(type_name: str, value: Any) -> Any:
     if storage.kind == "int":
         scaled = int((Decimal(value) * storage.scale).to_integral_value())
         if abs(scaled) > LIMIT * storage.scale:
-            raise QuantityError(f"{value} is too large (at most {LIMIT:,})")
+            raise QuantityError(too_large(value, LIMIT))
         return scaled
     if storage.kind == "json":
         return list(value)
@@ -223,7 +224,13 @@ def ensure_batch(
             select(Sku.batches, Sku.code).where(Sku.id == sku)
         ).one()
         if expiry is None and tracked and template.sku.tracking.expiry:
-            raise InvalidMovement(f"batch '{code}' of {sku_code} is new: it needs an expiry date")
+            raise InvalidMovement(
+                phrase(
+                    "batch '%(code)s' of %(sku)s is new: it needs an expiry date",
+                    code=code,
+                    sku=sku_code,
+                )
+            )
         try:
             with connection.begin_nested():
                 return int(
@@ -244,8 +251,13 @@ def ensure_batch(
         if found.expiry is not None:
             sku_code = connection.execute(select(Sku.code).where(Sku.id == sku)).scalar_one()
             raise InvalidMovement(
-                f"batch '{code}' of {sku_code} expires on {found.expiry.isoformat()}, "
-                f"not {expiry.isoformat()}"
+                phrase(
+                    "batch '%(code)s' of %(sku)s expires on %(expiry)s, not %(given)s",
+                    code=code,
+                    sku=sku_code,
+                    expiry=found.expiry.isoformat(),
+                    given=expiry.isoformat(),
+                )
             )
         # A batch made before expiry dates were kept gets the one its goods now carry.
         connection.execute(update(table).where(table.c.id == found.id).values(expiry=expiry))
@@ -260,7 +272,7 @@ def sku_batch(connection: Connection, sku: int, code: str) -> int:
     ).scalar()
     if found is None:
         sku_code = connection.execute(select(Sku.code).where(Sku.id == sku)).scalar()
-        raise UnknownItem(f"no batch '{code}' of {sku_code if sku_code else 'this SKU'}")
+        raise UnknownItem(missing("batch", code, sku_code or phrase("this SKU")))
     return int(found)
 
 
@@ -306,7 +318,7 @@ def get_sku(connection: Connection, template: Template, code: str) -> dict[str, 
     table = stock_tables(template).sku
     row = connection.execute(select(table).where(table.c.code == code)).first()
     if row is None:
-        raise UnknownItem(f"no SKU '{code}'")
+        raise UnknownItem(missing("sku", code))
     return sku_record(template, row._mapping)
 
 
@@ -321,7 +333,7 @@ def update_sku(
     table = stock_tables(template).sku
     row = connection.execute(select(table).where(table.c.code == code)).first()
     if row is None:
-        raise UnknownItem(f"no SKU '{code}'")
+        raise UnknownItem(missing("sku", code))
     current = sku_record(template, row._mapping)
     errors: dict[str, str] = {}
     for key in ("code", "precision"):

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from ..db import insert_for
 from ..spec.model import Template
+from ..spec.phrases import phrase
 from . import activity, faults
 from .columns import bucket_column, stock_tables
 from .costing import value_moves
@@ -282,9 +283,11 @@ def _refuse_wrong_batches(connection: Connection, moves: Sequence[Move]) -> None
     for move in moves:
         code, batches = tracked.get(move.sku_id, (str(move.sku_id), False))
         if batches and not move.batch_id:
-            raise InvalidMovement(f"{code} is tracked by batch: name the batch")
+            raise InvalidMovement(phrase("%(sku)s is tracked by batch: name the batch", sku=code))
         if not batches and move.batch_id:
-            raise InvalidMovement(f"{code} is not tracked by batch: leave the batch out")
+            raise InvalidMovement(
+                phrase("%(sku)s is not tracked by batch: leave the batch out", sku=code)
+            )
 
 
 def _refuse_backdating(connection: Connection, moves: Sequence[Move], now: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from ..spec.numbers import LARGEST
+from ..spec.phrases import Phrase, phrase, too_large
 
 QTY_SCALE = 1000
 MONEY_SCALE = 10000
@@ -22,13 +23,12 @@ def to_qty(value: Decimal | int | str, precision: int = 3) -> int:
     number = _decimal(value)
     scaled = number * QTY_SCALE
     if scaled != scaled.to_integral_value():
-        raise QuantityError(f"{value} has more than 3 decimals")
+        raise QuantityError(_more_decimals(value, 3))
     step = 10 ** (3 - precision)
     result = int(scaled)
     _refuse_huge(value, result, QTY_SCALE)
     if result % step:
-        allowed = "whole units" if precision == 0 else f"{precision} decimals"
-        raise QuantityError(f"{value} is finer than this SKU allows ({allowed})")
+        raise QuantityError(finer_than_sku(value, precision))
     return result
 
 
@@ -36,18 +36,31 @@ def to_money(value: Decimal | int | str) -> int:
     """An amount as ten-thousandths of the currency unit."""
     scaled = _decimal(value) * MONEY_SCALE
     if scaled != scaled.to_integral_value():
-        raise QuantityError(f"{value} has more than 4 decimals")
+        raise QuantityError(_more_decimals(value, 4))
     _refuse_huge(value, int(scaled), MONEY_SCALE)
     return int(scaled)
 
 
 def _refuse_huge(value: object, scaled: int, scale: int) -> None:
     if abs(scaled) > LIMIT * scale:
-        raise QuantityError(f"{value} is too large (at most {LIMIT:,})")
+        raise QuantityError(too_large(value, LIMIT))
 
 
 def qty_decimal(scaled: int) -> Decimal:
     return Decimal(scaled) / QTY_SCALE
+
+
+def finer_than_sku(value: object, precision: int) -> Phrase:
+    allowed = (
+        phrase("whole units") if precision == 0 else phrase("%(places)s decimals", places=precision)
+    )
+    return phrase(
+        "%(number)s is finer than this SKU allows (%(allowed)s)", number=value, allowed=allowed
+    )
+
+
+def _more_decimals(value: object, places: int) -> Phrase:
+    return phrase("%(number)s has more than %(places)s decimals", number=value, places=places)
 
 
 def money_decimal(scaled: int) -> Decimal:

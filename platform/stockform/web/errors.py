@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..documents.errors import Forbidden, NotFound
+from ..spec.phrases import message_of
+from .i18n import say
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +71,11 @@ def on_crash(error: Exception) -> Any:
 
 
 def on_forbidden(error: Forbidden) -> tuple[str, int]:
-    return page(403, str(error))
+    return page(403, say(message_of(error)))
 
 
 def on_not_found(error: NotFound) -> tuple[str, int]:
-    return page(404, str(error))
+    return page(404, say(message_of(error)))
 
 
 def install(bp: Blueprint) -> None:

@@ -21,8 +21,8 @@ from ..stock.errors import InsufficientStock
 from . import editor, errors
 from .auth import login_required
 from .context import documents, require_actor, runtime, template, zone
-from .helpers import state_label, transition_label
-from .i18n import current_locale, label, say
+from .helpers import problems_said, state_label, transition_label
+from .i18n import current_locale
 from .listing import PER_PAGE, Filters, list_documents
 
 bp = Blueprint("forms", __name__, url_prefix="/forms")
@@ -75,26 +75,6 @@ def _refused(form: FormSpec, posted: editor.Posted, exc: Exception, **page: Any)
         refusal = [FieldError(field, message_of(exc))]
         return editor_page(form, posted, status=403, errors=refusal, **page)
     return editor_page(form, posted, status=409, errors=[FieldError("", message_of(exc))], **page)
-
-
-def _problems(form: FormSpec, errors: list[FieldError]) -> str:
-    """A document's problems as one text in the current locale, fields named by their labels."""
-    said = []
-    for error in errors:
-        message = say(error.message)
-        spec = (form.lines if error.line else form.fields).get(error.field)
-        name = label(spec.label) if spec is not None else error.field
-        if error.line and name:
-            said.append(
-                _("line %(n)s, %(field)s: %(message)s", n=error.line, field=name, message=message)
-            )
-        elif error.line:
-            said.append(_("line %(n)s: %(message)s", n=error.line, message=message))
-        elif name:
-            said.append(_("%(field)s: %(message)s", field=name, message=message))
-        else:
-            said.append(message)
-    return "; ".join(said)
 
 
 @bp.get("/<form_id>/")
@@ -238,7 +218,7 @@ def act(form_id: str, doc_id: int) -> Any:
     except ValidationFailed as exc:
         # The document would not hold in the state the action leads to (a check of that
         # state, a line not filled in): say what, on the document's page.
-        refusal = {"transition": name, "message": _problems(form, exc.errors)}
+        refusal = {"transition": name, "message": problems_said(exc.errors, form)}
         return detail_page(form, doc_id, status=422, refusal=refusal)
     flash(
         _(

@@ -3,16 +3,41 @@ transitions and quantities, the warehouses the actor works in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
+from flask_babel import gettext as _
 from markupsafe import Markup
 
+from ..documents.validate import FieldError
 from ..spec.model import ALL, FormSpec, Warehouse
 from .context import actor, template
-from .i18n import label
+from .i18n import label, say
 from .linestock import scan_field, sku_field
+
+
+def problems_said(errors: Sequence[FieldError], form: FormSpec | None = None) -> str:
+    """A document's problems as one text in the current locale, fields named by their labels
+    (when the form is known)."""
+    said = []
+    for error in errors:
+        message = say(error.message)
+        specs = {} if form is None else form.lines if error.line else form.fields
+        spec = specs.get(error.field)
+        name = label(spec.label) if spec is not None else error.field
+        if error.line and name:
+            said.append(
+                _("line %(n)s, %(field)s: %(message)s", n=error.line, field=name, message=message)
+            )
+        elif error.line:
+            said.append(_("line %(n)s: %(message)s", n=error.line, message=message))
+        elif name:
+            said.append(_("%(field)s: %(message)s", field=name, message=message))
+        else:
+            said.append(message)
+    return "; ".join(said)
 
 
 def state_label(form: FormSpec, state: str) -> str:

@@ -16,7 +16,7 @@ from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 
 from ..spec.model import Label
-from ..spec.phrases import Labelled, Phrase
+from ..spec.phrases import Joined, Labelled, Phrase
 from .auth import safe_next
 
 LOCALES = {"en": "English", "zh": "中文"}
@@ -80,9 +80,11 @@ def label(value: Label | str | None, fallback: str = "") -> str:
 def say(text: str) -> str:
     """An engine message in the current locale: a Phrase's template from the catalogue, with its
     values (phrases among them said too), a Labelled text in the template's own words for the
-    locale; any other text as it is."""
+    locale, Joined messages each in turn; any other text as it is."""
     if isinstance(text, Labelled):
         return text.label.text(current_locale())
+    if isinstance(text, Joined):
+        return text.separator.join(say(part) for part in text.parts)
     if not isinstance(text, Phrase):
         return text
     values = {k: say(v) if isinstance(v, str) else v for k, v in text.values.items()}

@@ -36,12 +36,14 @@ from ..rules.replenishment import (
 )
 from ..rules.replenishment import may_replenish as roles_may_replenish
 from ..spec.numbers import NumberError, read_number
+from ..spec.phrases import message_of
 from ..stock.errors import StockError
 from ..stock.units import QuantityError
 from . import errors
 from .auth import login_required
 from .context import actor, documents, require_actor, runtime, template
-from .i18n import label
+from .helpers import problems_said
+from .i18n import label, say
 from .report_tables import category_label
 from .values import number
 
@@ -126,9 +128,9 @@ def _refusals_as_messages() -> Iterator[list[str]]:
     except ReplenishmentError as exc:
         messages.append(exc.message)
     except ValidationFailed as exc:
-        messages.extend(str(problem) for problem in exc.errors)
+        messages.append(problems_said(exc.errors))
     except (DocumentError, StockError, QuantityError) as exc:
-        messages.append(str(exc))
+        messages.append(say(message_of(exc)))
 
 
 def _back() -> Any:

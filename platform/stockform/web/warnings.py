@@ -31,10 +31,11 @@ from ..rules.listing import WarningView, count_open, find_warnings, get_warning
 from ..rules.messages import render
 from ..rules.tables import STATES
 from ..spec.model import Level
+from ..spec.phrases import message_of
 from . import errors
 from .auth import login_required
 from .context import actor, require_actor, runtime, template
-from .i18n import current_locale, label
+from .i18n import current_locale, label, say
 
 bp = Blueprint("warnings", __name__)
 errors.install(bp)
@@ -167,7 +168,7 @@ def acknowledge_one(warning_id: int) -> Any:
         with runtime().engine.begin() as connection:
             acknowledge(connection, warning_id, require_actor().username, comment)
     except WarningStateError as exc:
-        flash(str(exc))
+        flash(say(message_of(exc)))
     else:
         flash(_("Warning acknowledged."))
     return _back()
@@ -184,7 +185,7 @@ def snooze_one(warning_id: int) -> Any:
         with runtime().engine.begin() as connection:
             snooze(connection, warning_id, require_actor().username, until, comment)
     except WarningStateError as exc:
-        flash(str(exc))
+        flash(say(message_of(exc)))
     else:
         flash(_("Warning snoozed."))
     return _back()

@@ -14,7 +14,7 @@ from ...spec.model import LockRule, Template
 from ..errors import InvalidMovement, UnknownItem
 from ..ledger import Move, Place
 from ..tables import Lock, LockPart, Sku, table_of
-from ..units import QuantityError, qty_decimal
+from ..units import QuantityError, finer_than_sku, qty_decimal
 
 ACTIVE = "active"
 
@@ -117,8 +117,7 @@ def refuse_finer_than_sku(connection: Connection, sku_id: int, qty: int) -> None
         select(table_of(Sku).c.precision).where(table_of(Sku).c.id == sku_id)
     ).scalar_one()
     if qty % 10 ** (3 - int(precision)):
-        allowed = "whole units" if precision == 0 else f"{precision} decimals"
-        raise QuantityError(f"{qty_decimal(qty)} is finer than this SKU allows ({allowed})")
+        raise QuantityError(finer_than_sku(qty_decimal(qty), int(precision)))
 
 
 def locks_of(
