@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import Direct
 from ..spec.fieldtypes import FIELD_TYPES, FieldValueError
 from ..spec.model import Template
-from ..spec.phrases import Joined, missing, phrase, too_large
+from ..spec.phrases import Joined, message_of, missing, phrase, too_large
 from .columns import field_column, field_storage, stock_tables
 from .errors import InvalidMovement, UnknownItem
 from .materialize import recompute
@@ -72,24 +72,28 @@ def sku_values(template: Template, raw: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in raw:
         if key not in BUILTIN_SKU_KEYS and key not in template.sku.fields:
-            errors[key] = "no such SKU field"
+            errors[key] = phrase("no such SKU field")
         elif key in TEXT_SKU_KEYS and not isinstance(raw[key], str | None):
-            errors[key] = "must be text"
+            errors[key] = phrase("must be text")
     code = str(raw.get("code") or "").strip()
     if not code:
-        errors["code"] = "required"
+        errors["code"] = phrase("required")
     values["code"] = code
     values["name"] = str(raw.get("name") or code)
     values["unit"] = str(raw.get("unit") or template.sku.unit)
     precision = raw.get("precision", template.sku.precision)
     if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 3:
-        errors["precision"] = "must be a whole number from 0 to 3"
+        errors["precision"] = phrase("must be a whole number from 0 to 3")
         precision = 0
     values["precision"] = precision
     values["barcode"] = raw.get("barcode") or None
     for key, limit in TEXT_LIMITS.items():
         if key not in errors and isinstance(values[key], str) and len(values[key]) > limit:
-            errors[key] = f"is {len(values[key])} characters long; at most {limit}"
+            errors[key] = phrase(
+                "is %(length)s characters long; at most %(most)s",
+                length=len(values[key]),
+                most=limit,
+            )
     for name, spec in template.sku.fields.items():
         field_type = FIELD_TYPES.get(spec.type)
         assert field_type is not None
@@ -98,10 +102,10 @@ def sku_values(template: Template, raw: Mapping[str, Any]) -> dict[str, Any]:
             value = field_type.clean(value, spec)
             values[field_column(name)] = store_field(spec.type, value)
         except (FieldValueError, QuantityError) as exc:
-            errors[name] = str(exc)
+            errors[name] = message_of(exc)
             continue
         if value is None and spec.required:
-            errors[name] = "required"
+            errors[name] = phrase("required")
     if errors:
         raise SkuInvalid(errors)
     return values
@@ -136,7 +140,12 @@ def load_field(type_name: str, stored: Any) -> Any:
 
 def create_sku(connection: Connection, template: Template, raw: Mapping[str, Any]) -> int:
     """Create a SKU from raw values (code, name, unit, precision, barcode, template fields)."""
-    values = sku_values(template, raw)
+    try:
+        values = sku_values(template, raw)
+    except SkuInvalid as exc:
+        code, barcode = str(raw.get("code") or "").strip(), raw.get("barcode") or None
+        taken = _taken(connection, code, barcode if isinstance(barcode, str) else None)
+        raise SkuInvalid({**taken, **exc.errors}) from None
     _refuse_taken(connection, values["code"], values["barcode"])
     values["batches"] = batches_tracked(template, values)
     values["active"] = True
@@ -168,21 +177,31 @@ def _refuse_taken(
     connection: Connection, code: str, barcode: str | None, *, other_than: int | None = None
 ) -> None:
     """Raise SkuInvalid when another SKU has this code or barcode."""
-    errors = {}
+    errors = _taken(connection, code, barcode, other_than=other_than)
+    if errors:
+        raise SkuInvalid(errors)
+
+
+def _taken(
+    connection: Connection, code: str, barcode: str | None, *, other_than: int | None = None
+) -> dict[str, str]:
+    """What another SKU already has of this code and barcode."""
+    errors: dict[str, str] = {}
     query = select(Sku.id).where(Sku.code == code)
     if other_than is not None:
         query = query.where(Sku.id != other_than)
     if connection.execute(query).first():
-        errors["code"] = f"SKU '{code}' exists already"
+        errors["code"] = phrase("SKU '%(code)s' exists already", code=code)
     if barcode is not None:
         by_barcode = select(Sku.code).where(Sku.barcode == barcode)
         if other_than is not None:
             by_barcode = by_barcode.where(Sku.id != other_than)
         holder = connection.execute(by_barcode).scalar()
         if holder is not None:
-            errors["barcode"] = f"barcode '{barcode}' belongs to SKU '{holder}'"
-    if errors:
-        raise SkuInvalid(errors)
+            errors["barcode"] = phrase(
+                "barcode '%(barcode)s' belongs to SKU '%(sku)s'", barcode=barcode, sku=holder
+            )
+    return errors
 
 
 def batches_tracked(template: Template, values: Mapping[str, Any]) -> bool:
@@ -338,9 +357,9 @@ def update_sku(
     errors: dict[str, str] = {}
     for key in ("code", "precision"):
         if key in changes and changes[key] != current[key]:
-            errors[key] = "cannot be changed"
+            errors[key] = phrase("cannot be changed")
     if "name" in changes and not changes["name"]:
-        errors["name"] = "required"
+        errors["name"] = phrase("required")
     kept = {k: v for k, v in current.items() if k != "active"}
     raw = {**kept, **changes, "code": code, "precision": current["precision"]}
     try:
@@ -348,6 +367,9 @@ def update_sku(
     except SkuInvalid as exc:
         errors = {**exc.errors, **errors}
     if errors:
+        barcode = raw.get("barcode") or None
+        if "barcode" not in errors and isinstance(barcode, str):
+            errors |= _taken(connection, code, barcode, other_than=row.id)
         raise SkuInvalid(errors)
     _refuse_taken(connection, code, values["barcode"], other_than=row.id)
     values = {k: v for k, v in values.items() if k not in ("code", "precision")}

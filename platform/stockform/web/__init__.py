@@ -12,6 +12,7 @@ from htmx_flask import Htmx
 from . import (
     assets,
     auth,
+    catalogue,
     dashboard,
     errors,
     forms,
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     warnings.init_app(app)
     replenishment.init_app(app)
-    for module in (assets, auth, pages, forms, live, stock, reports, warnings, replenishment):
+    for module in (assets, auth, pages, forms, live, stock, catalogue, reports, warnings):
         app.register_blueprint(module.bp)
+    app.register_blueprint(replenishment.bp)
     app.register_blueprint(dashboard.bp)

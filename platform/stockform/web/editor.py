@@ -53,7 +53,7 @@ class Posted:
     rows: list[Row]
 
 
-def _read(data: MultiDict[str, str], name: str, spec: FieldSpec) -> tuple[bool, Any]:
+def read_value(data: MultiDict[str, str], name: str, spec: FieldSpec) -> tuple[bool, Any]:
     if spec.type == "multi_choice":
         values = data.getlist(name)
         return bool(values), [v for v in values if v]
@@ -67,7 +67,7 @@ def parse(form: FormSpec, data: MultiDict[str, str]) -> Posted:
     """The document's values from a posted form; names the template does not have are ignored."""
     fields = {}
     for name, spec in form.fields.items():
-        present, value = _read(data, field_name(name), spec)
+        present, value = read_value(data, field_name(name), spec)
         if present and spec.compute is None:
             fields[name] = value
     rows, seen = [], set()
@@ -77,7 +77,7 @@ def parse(form: FormSpec, data: MultiDict[str, str]) -> Posted:
         seen.add(key)
         raw = {}
         for name, spec in form.lines.items():
-            present, value = _read(data, line_name(key, name), spec)
+            present, value = read_value(data, line_name(key, name), spec)
             if present and spec.compute is None:
                 raw[name] = value
         line_id = data.get(line_name(key, "id"), "")

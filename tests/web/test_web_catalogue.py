@@ -1,0 +1,116 @@
+"""The SKU catalogue pages: everyone signed in finds SKUs; admins add and change them, with
+every wrong value said beside its field and nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from webclient import Visitor, text_of
+
+from stockform.stock.service import Stock
+
+MakeVisitor = Callable[[str | None], Visitor]
+
+
+def stock(app: Flask) -> Stock:
+    runtime = app.extensions["stockform.runtime"]
+    return Stock(runtime.engine, runtime.template, runtime.version_id)
+
+
+def test_everyone_finds_skus_by_code_or_name(visitor: MakeVisitor) -> None:
+    page = visitor("sam").get("/skus?q=a-1")
+    assert page.status_code == 200
+    assert text_of(page.text, "sku-1").split()[:1] == ["A-1"]
+    assert "/skus/new" not in page.text and "/edit" not in page.text  # sam is no admin
+    assert 'href="/skus"' in visitor("sam").get("/").text  # in the top bar
+    assert "No SKUs match." in visitor("sam").get("/skus?q=nothing-like-it").text
+
+
+def test_an_admin_adds_a_sku_with_its_template_fields(
+    shop_app: Flask, visitor: MakeVisitor
+) -> None:
+    root = visitor("root")
+    form = root.get("/skus/new").text
+    assert 'name="list_price"' in form and 'name="safety_stock"' in form
+    added = root.post(
+        "/skus/new",
+        {
+            "code": "TEA-9",
+            "name": "Green tea",
+            "unit": "box",
+            "precision": "1",
+            "barcode": "",
+            "list_price": "1,250.5",
+            "safety_stock": "2.5",
+        },
+    )
+    assert added.status_code == 302 and added.headers["Location"] == "/skus?q=TEA-9"
+    sku = stock(shop_app).sku("TEA-9")
+    assert (sku["name"], sku["unit"], sku["precision"], sku["barcode"]) == (
+        "Green tea",
+        "box",
+        1,
+        None,
+    )
+    assert (sku["list_price"], sku["safety_stock"]) == (Decimal("1250.5"), Decimal("2.5"))
+    assert "SKU TEA-9 added." in root.get("/skus?q=TEA-9").text
+
+
+def test_wrong_values_are_said_beside_their_fields_and_nothing_is_stored(
+    shop_app: Flask, visitor: MakeVisitor
+) -> None:
+    root = visitor("root")
+    refused = root.post(
+        "/skus/new",
+        {"code": "A-1", "name": "Again", "precision": "1", "list_price": "1,5"},
+    )
+    assert refused.status_code == 422
+    assert text_of(refused.text, "f-code-err") == "SKU 'A-1' exists already"
+    assert text_of(refused.text, "f-list_price-err") == (
+        "'1,5' is not a number: decimals take a point (1.5), and a comma only separates thousands"
+    )
+    assert 'value="1,5"' in refused.text  # what was typed stays to be mended
+    assert stock(shop_app).sku("A-1")["name"] != "Again"
+    root.get("/locale/zh")
+    said = root.post("/skus/new", {"code": "", "precision": "0", "safety_stock": "-"}).text
+    assert text_of(said, "f-code-err") == "必填"
+    assert text_of(said, "f-safety_stock-err") == "“-”不是数字"
+
+
+def test_an_admin_changes_a_sku_but_not_its_code_or_precision(
+    shop_app: Flask, visitor: MakeVisitor
+) -> None:
+    root = visitor("root")
+    page = root.get("/skus/A-1/edit").text
+    assert 'name="code"' not in page and 'name="precision"' not in page
+    assert 'id="f-list_price" value="10"' in page
+    saved = root.post(
+        "/skus/A-1/edit",
+        {"name": "Apple juice", "unit": "pcs", "barcode": "6901", "list_price": "12", "code": "Z"},
+    )
+    assert saved.status_code == 302
+    sku = stock(shop_app).sku("A-1")
+    assert (sku["code"], sku["name"], sku["barcode"], sku["list_price"]) == (
+        "A-1",
+        "Apple juice",
+        "6901",
+        Decimal("12"),
+    )
+    assert sku["safety_stock"] == Decimal("5")  # not sent: kept
+    taken = root.post("/skus/B-2/edit", {"name": "B", "barcode": "6901"})
+    assert taken.status_code == 422
+    assert text_of(taken.text, "f-barcode-err") == "barcode '6901' belongs to SKU 'A-1'"
+    assert root.get("/skus/NOPE/edit").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/skus/new", "/skus/A-1/edit"])
+def test_only_admins_add_or_change_skus(shop_app: Flask, visitor: MakeVisitor, path: str) -> None:
+    mia = visitor("mia")  # a manager, not an admin
+    assert mia.get(path).status_code == 403
+    assert mia.post(path, {"code": "X-1", "name": "Changed"}).status_code == 403
+    assert stock(shop_app).sku("A-1")["name"] != "Changed"
+    assert stock(shop_app).skus(code="X-1")[1] == 0
+    assert visitor(None).get(path).status_code == 302  # to the sign-in page
