@@ -137,6 +137,18 @@ def test_a_locks_row_is_evaluated_once_the_answer_is_sent(warned: Api) -> None:
     assert one(warned, "A-1", "SH")["state"] == "closed"
 
 
+def test_a_changed_skus_rows_are_evaluated_once_the_answer_is_sent(warned: Api) -> None:
+    # A-1 has 100 in Shanghai and keeps 5 back; keeping 85 back leaves 15 sellable.
+    response = warned.patch("/api/v1/skus/A-1", json={"safety_stock": "85"})
+    assert response.status_code == 200
+    response.close()
+    assert one(warned, "A-1", "SH")["message"] == "Only 15 of A-1 sellable at SH"
+    added = warned.post("/api/v1/skus", json={"code": "C-3", "name": "Plum"})
+    assert added.status_code == 201
+    added.close()
+    assert ("C-3", "SH") in places(items(warned))  # none in stock: low at once
+
+
 def test_the_stock_list_takes_the_rule_functions(warned: Api) -> None:
     found = warned.get("/api/v1/stock?where=days_since_last_out() >= 0&order=sku.code")
     assert found.status_code == 200, found.get_json()

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from stockform.cli import main
 from stockform.database import Prepared, prepare
 from stockform.rules.actions import WarningNotFound, WarningStateError, acknowledge, snooze
-from stockform.rules.hooks import after_codes, after_document, evaluate_all
+from stockform.rules.hooks import after_codes, after_document, after_skus, evaluate_all
 from stockform.rules.messages import render
 from stockform.rules.tables import WarningEvent, WarningRecord
 from stockform.rules.warnings import Outcome, evaluate
@@ -245,6 +245,21 @@ def test_evaluating_some_rows_leaves_the_others_alone(prepared: Prepared, stock:
     assert run(prepared, rows=[]).holding == 0  # nothing to do
     after_codes(prepared.engine, prepared.template, [("T-1", "BJ"), ("NOPE", "BJ")], NOW)
     assert warnings(prepared, "open") == []
+
+
+def test_after_a_sku_changes_its_rows_at_every_warehouse_are_evaluated(
+    prepared: Prepared, stock: Stock
+) -> None:
+    stock.receive("T-1", "SH", 20)
+    stock.receive("T-1", "BJ", 30)
+    run(prepared)
+    assert warnings(prepared, "open") == []
+    stock.update_sku("T-1", {"min_stock": "25"})  # BJ's 30 is still enough; SH's 20 is not
+    stock.update_sku("F-1", {"min_stock": "5"})  # F-1 is short everywhere, but not asked about
+    outcome = after_skus(prepared.engine, prepared.template, ["T-1", "NOPE"], NOW)
+    assert outcome is not None and (outcome.opened, outcome.holding) == (1, 1)
+    assert warnings(prepared, "open") == [("low_stock", "T-1", "SH", "open")]
+    assert after_skus(prepared.engine, prepared.template, [], NOW) is None
 
 
 def test_after_a_document_the_rows_it_moved_are_evaluated(prepared: Prepared, stock: Stock) -> None:

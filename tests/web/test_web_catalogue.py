@@ -114,3 +114,15 @@ def test_only_admins_add_or_change_skus(shop_app: Flask, visitor: MakeVisitor, p
     assert stock(shop_app).sku("A-1")["name"] != "Changed"
     assert stock(shop_app).skus(code="X-1")[1] == 0
     assert visitor(None).get(path).status_code == 302  # to the sign-in page
+
+
+def test_a_changed_safety_stock_opens_its_warning_at_once(
+    shop_app: Flask, visitor: MakeVisitor
+) -> None:
+    root = visitor("root")
+    assert "Only 10 of A-1" not in root.get("/warnings").text
+    # 100 in Shanghai, 90 kept back: 10 sellable, under the shop's low-stock line of 20.
+    saved = root.post("/skus/A-1/edit", {"name": "Apple", "safety_stock": "90"})
+    assert saved.status_code == 302
+    saved.close()  # the server evaluates once the answer is sent
+    assert "Only 10 of A-1 sellable at SH" in root.get("/warnings").text

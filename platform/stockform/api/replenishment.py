@@ -51,6 +51,7 @@ from .errors import ApiError, validation_failed
 from .inputs import MAX_QUANTITY, Fields
 from .schemas import DECIMAL, DECIMAL_OR_NULL, QTY_IN, TIMESTAMP, Schema, obj, ref
 from .skus import sku_json
+from .warnings import after_sku_change
 
 MAX_PICKS = 1000
 BOOLEAN = ("true", "false")
@@ -195,6 +196,7 @@ def set_safety_stock(code: str) -> Response:
     skus.sku(code)  # an unknown SKU is not_found, as on the SKU's own routes
     with _refusals(), runtime().engine.begin() as connection:
         apply_safety_stock(connection, runtime().template, code, value, actor())
+    after_sku_change(code)
     return jsonify(sku_json(skus.sku(code)))
 
 

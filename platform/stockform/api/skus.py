@@ -10,6 +10,7 @@ from flask import Response
 from ..documents.values import to_json
 from .context import actor, body, bp, jsonify, paging, query_text, stock, takes_query
 from .errors import ApiError
+from .warnings import after_sku_change
 
 
 def sku_json(record: dict[str, Any]) -> dict[str, Any]:
@@ -48,6 +49,7 @@ def create_sku() -> Response:
     values = body()
     engine = stock()
     engine.create_sku(**values)
+    after_sku_change(str(values["code"]).strip())
     return jsonify(sku_json(engine.sku(str(values["code"]).strip())), 201)
 
 
@@ -59,4 +61,6 @@ def get_sku(code: str) -> Response:
 @bp.patch("/skus/<code>")
 def update_sku(code: str) -> Response:
     _require_admin("change")
-    return jsonify(sku_json(stock().update_sku(code, body())))
+    changed = stock().update_sku(code, body())
+    after_sku_change(code)
+    return jsonify(sku_json(changed))

@@ -121,6 +121,32 @@ def after_codes(
     return after_posting(engine, template, pairs, now, timezone)
 
 
+def after_skus(
+    engine: Engine,
+    template: Template,
+    codes: Iterable[str],
+    now: datetime | None = None,
+    timezone: str | None = None,
+) -> Outcome | None:
+    """after_posting for every row of SKUs whose fields changed (a safety stock, a minimum):
+    the quantities and rules that read them may hold or stop holding at every warehouse."""
+    chosen = sorted(set(codes))
+    if not chosen or not template.stock.warnings:
+        return None
+    sku, warehouse = table_of(Sku), table_of(Warehouse)
+    try:
+        with engine.connect() as connection:
+            ids = connection.execute(select(sku.c.id).where(sku.c.code.in_(chosen))).scalars()
+            skus = list(ids)
+            warehouses = list(connection.execute(select(warehouse.c.id)).scalars())
+    except Exception:  # noqa: BLE001 - as after_posting
+        log.exception("looking up the rows of changed SKUs failed; the next sweep retries")
+        return None
+    return after_posting(
+        engine, template, [(s, w) for s in skus for w in warehouses], now, timezone
+    )
+
+
 def touched_by_document(connection: Connection, form: str, doc_id: int) -> set[tuple[int, int]]:
     """Every (sku_id, warehouse_id) the document's movements moved stock from or to."""
     m = table_of(Movement)

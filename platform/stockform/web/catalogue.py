@@ -18,6 +18,7 @@ from .context import require_actor, runtime, template
 from .editor import read_value
 from .i18n import say
 from .values import input_value
+from .warnings import after_sku_change
 
 bp = Blueprint("catalogue", __name__)
 errors.install(bp)
@@ -66,6 +67,7 @@ def new() -> Any:
             _stock().create_sku(**raw)
         except SkuInvalid as exc:
             return _editor(None, {**shown, **_shown(raw)}, exc.errors, 422)
+        after_sku_change(raw["code"])
         flash(_("SKU %(code)s added.", code=raw["code"]))
         return redirect(url_for(".index", q=raw["code"]))
     return _editor(None, shown, {}, 200)
@@ -86,6 +88,7 @@ def edit(code: str) -> Any:
             engine.update_sku(code, changes)
         except SkuInvalid as exc:
             return _editor(code, {**shown, **_shown(changes)}, exc.errors, 422)
+        after_sku_change(code)
         flash(_("SKU %(code)s saved.", code=code))
         return redirect(url_for(".index", q=code))
     return _editor(code, shown, {}, 200)

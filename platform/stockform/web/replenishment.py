@@ -46,6 +46,7 @@ from .helpers import problems_said
 from .i18n import label, say
 from .report_tables import category_label
 from .values import number
+from .warnings import after_sku_change
 
 bp = Blueprint("replenishment", __name__)
 errors.install(bp)
@@ -220,6 +221,7 @@ def safety_stock() -> Any:
     for message in refused:
         flash(message)
     if not refused:
+        after_sku_change(sku)
         flash(_("Safety stock of %(sku)s set to %(value)s.", sku=sku, value=number(value)))
     return _back()
 

@@ -72,6 +72,16 @@ def after_document(form: str, doc_id: int) -> None:
     later(lambda: hooks.after_document(engine, tpl, form, doc_id, timezone=zone))
 
 
+def after_sku_change(code: str) -> None:
+    """Evaluate every row of a SKU whose fields changed."""
+    rt = runtime()
+    if not rt.template.stock.warnings:
+        return
+    engine, tpl = rt.engine, rt.template
+    zone = current_app.config.get("STOCKFORM_TIMEZONE")
+    later(lambda: hooks.after_skus(engine, tpl, [code], timezone=zone))
+
+
 def message(view: WarningView) -> str:
     """The warning's message in the reader's language, with the template's labels."""
     rule = template().stock.warnings.get(view.rule)
