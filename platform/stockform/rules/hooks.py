@@ -130,21 +130,8 @@ def after_skus(
 ) -> Outcome | None:
     """after_posting for every row of SKUs whose fields changed (a safety stock, a minimum):
     the quantities and rules that read them may hold or stop holding at every warehouse."""
-    chosen = sorted(set(codes))
-    if not chosen or not template.stock.warnings:
-        return None
-    sku, warehouse = table_of(Sku), table_of(Warehouse)
-    try:
-        with engine.connect() as connection:
-            ids = connection.execute(select(sku.c.id).where(sku.c.code.in_(chosen))).scalars()
-            skus = list(ids)
-            warehouses = list(connection.execute(select(warehouse.c.id)).scalars())
-    except Exception:  # noqa: BLE001 - as after_posting
-        log.exception("looking up the rows of changed SKUs failed; the next sweep retries")
-        return None
-    return after_posting(
-        engine, template, [(s, w) for s in skus for w in warehouses], now, timezone
-    )
+    pairs = [(code, warehouse) for code in codes for warehouse in template.warehouses]
+    return after_codes(engine, template, pairs, now, timezone)
 
 
 def touched_by_document(connection: Connection, form: str, doc_id: int) -> set[tuple[int, int]]:
