@@ -3,6 +3,7 @@ every wrong value said beside its field and nothing stored."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -126,3 +127,32 @@ def test_a_changed_safety_stock_opens_its_warning_at_once(
     assert saved.status_code == 302
     saved.close()  # the server evaluates once the answer is sent
     assert "Only 10 of A-1 sellable at SH" in root.get("/warnings").text
+
+
+def test_an_admin_imports_a_csv_file_all_or_nothing(shop_app: Flask, visitor: MakeVisitor) -> None:
+    root = visitor("root")
+    assert 'action="/skus/import"' in root.get("/skus").text
+    wrong = b'code,name,list_price\nC-3,Plum,2\nD-4,Fig,"1,5"\n'
+    refused = root.post("/skus/import", {"file": (io.BytesIO(wrong), "skus.csv")})
+    assert refused.status_code == 422
+    assert text_of(refused.text, "import-problems") == (
+        "Nothing was imported: row 3, list_price: '1,5' is not a number: decimals take a point"
+        " (1.5), and a comma only separates thousands"
+    )
+    assert stock(shop_app).skus(code="C-3")[1] == 0
+    root.get("/locale/zh")
+    said = root.post("/skus/import", {"file": (io.BytesIO(wrong), "skus.csv")}).text
+    assert "第 3 行，list_price：“1,5”不是数字" in text_of(said, "import-problems")
+    right = "\ufeffcode,name,list_price\nC-3,Plum,2\nA-1,Apple,11\n".encode()
+    done = root.post("/skus/import", {"file": (io.BytesIO(right), "skus.csv")})
+    assert done.status_code == 302
+    done.close()  # the server evaluates the SKUs' warnings once the answer is sent
+    assert "已导入：新增 1 个商品，修改 1 个" in root.get("/skus").text
+    assert stock(shop_app).sku("C-3")["list_price"] == Decimal("2")
+    assert stock(shop_app).sku("A-1")["list_price"] == Decimal("11")
+    root.get("/locale/en")
+    assert "Only 0 of C-3 sellable at SH" in root.get("/warnings").text  # none of it yet
+    assert (
+        visitor("mia").post("/skus/import", {"file": (io.BytesIO(right), "x.csv")}).status_code
+        == 403
+    )

@@ -72,13 +72,13 @@ def after_posting(codes: list[tuple[str, str]]) -> None:
     later(lambda: hooks.after_codes(engine, template, codes, timezone=zone))
 
 
-def after_sku_change(code: str) -> None:
-    """Evaluate every row of a SKU whose fields changed."""
+def after_sku_change(*codes: str) -> None:
+    """Evaluate every row of the SKUs whose fields changed."""
     rt = runtime()
     if not rt.template.stock.warnings:
         return
     engine, template, zone = rt.engine, rt.template, timezone()
-    later(lambda: hooks.after_skus(engine, template, [code], timezone=zone))
+    later(lambda: hooks.after_skus(engine, template, codes, timezone=zone))
 
 
 def warning_json(view: WarningView, template: Template) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from ..stock.catalog import SkuInvalid
 from ..stock.errors import UnknownItem
 from ..stock.service import Stock
+from ..stock.sku_import import MAX_BYTES, ImportRefused, RowProblem, import_skus
 from . import errors
 from .auth import login_required
 from .context import require_actor, runtime, template
@@ -38,7 +39,7 @@ def _page_number(raw: str | None) -> int:
 
 @bp.get("/skus")
 @login_required
-def index() -> str:
+def index(problems: list[str] | None = None) -> str:
     q = request.args.get("q", "").strip()
     page = _page_number(request.args.get("page"))
     items, total = _stock().skus(q=q or None, page=page, per_page=PER_PAGE)
@@ -51,7 +52,45 @@ def index() -> str:
         q=q,
         fields=template().sku.fields,
         may_edit=require_actor().is_admin,
+        problems=problems or [],
     )
+
+
+@bp.post("/skus/import")
+@login_required
+def import_file() -> Any:
+    """A CSV file of SKUs: all of it added and changed, or nothing and every problem shown."""
+    _require_admin()
+    upload = request.files.get("file")
+    data = upload.read(MAX_BYTES + 1) if upload is not None else b""
+    try:
+        with runtime().engine.begin() as connection:
+            done = import_skus(connection, template(), data)
+    except ImportRefused as exc:
+        return index(problems=[_problem(p) for p in exc.problems]), 422
+    after_sku_change(*done.codes)
+    flash(
+        _(
+            "Imported: %(added)s SKUs added, %(changed)s changed.",
+            added=done.added,
+            changed=done.changed,
+        )
+    )
+    return redirect(url_for(".index"))
+
+
+def _problem(problem: RowProblem) -> str:
+    message = say(problem.message)
+    if problem.row and problem.column:
+        return _(
+            "row %(n)s, %(column)s: %(message)s",
+            n=problem.row,
+            column=problem.column,
+            message=message,
+        )
+    if problem.row:
+        return _("row %(n)s: %(message)s", n=problem.row, message=message)
+    return message
 
 
 @bp.route("/skus/new", methods=["GET", "POST"])

@@ -72,14 +72,14 @@ def after_document(form: str, doc_id: int) -> None:
     later(lambda: hooks.after_document(engine, tpl, form, doc_id, timezone=zone))
 
 
-def after_sku_change(code: str) -> None:
-    """Evaluate every row of a SKU whose fields changed."""
+def after_sku_change(*codes: str) -> None:
+    """Evaluate every row of the SKUs whose fields changed."""
     rt = runtime()
     if not rt.template.stock.warnings:
         return
     engine, tpl = rt.engine, rt.template
     zone = current_app.config.get("STOCKFORM_TIMEZONE")
-    later(lambda: hooks.after_skus(engine, tpl, [code], timezone=zone))
+    later(lambda: hooks.after_skus(engine, tpl, codes, timezone=zone))
 
 
 def message(view: WarningView) -> str:

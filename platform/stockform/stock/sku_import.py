@@ -1,0 +1,170 @@
+"""SKUs from a spreadsheet saved as CSV: a row per SKU under a header row naming the columns
+(`code`, `name`, `unit`, `barcode`, `precision` and the template's SKU fields).
+
+A row whose code is new adds a SKU; a row whose code exists changes that SKU, and a blank cell
+leaves its value as it is. Every row goes through the same checks as a SKU added or changed one
+at a time, and every problem is reported with its row and column: one bad row and nothing of
+the file is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..spec.model import Template
+from ..spec.phrases import message_of, phrase
+from .catalog import BUILTIN_SKU_KEYS, SkuInvalid, create_sku, update_sku
+from .errors import StockError
+from .tables import Sku
+
+MAX_BYTES = 5 * 1024 * 1024  # a catalogue of tens of thousands of SKUs
+MAX_PROBLEMS = 100  # a file wrong on every row says so in the first hundred
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """What is wrong in the file: the row (the header is row 1) and column, when there is one."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [f"row {self.row}"] if self.row else []
+        where += [self.column] if self.column else []
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class ImportRefused(StockError):
+    """The file was not imported; every problem found, in the file's order."""
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Imported:
+    added: int
+    changed: int
+    codes: tuple[str, ...] = ()  # every SKU added or changed
+
+
+def import_skus(connection: Connection, template: Template, data: bytes) -> Imported:
+    """Add and change the SKUs of a CSV file in connection's transaction; raises ImportRefused
+    (after undoing every row) when any row is wrong."""
+    header, rows = _read(data, template)
+    codes = [values.get("code", "") for _, values in rows]
+    known = _known(connection, [c for c in codes if c])
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    added = changed = 0
+    for number, values in rows:
+        code = values.get("code", "")
+        if code and code in seen:
+            message = phrase("%(code)s is on row %(row)s already", code=code, row=seen[code])
+            problems.append(RowProblem(number, "code", message))
+            continue
+        seen[code] = number
+        given = {key: _cell(key, value) for key, value in values.items() if value != ""}
+        try:
+            with connection.begin_nested():
+                if code in known:
+                    update_sku(connection, template, code, given)
+                    changed += 1
+                else:
+                    create_sku(connection, template, given)
+                    added += 1
+        except SkuInvalid as exc:
+            problems += [RowProblem(number, key, message) for key, message in exc.errors.items()]
+        except (StockError, ValueError) as exc:
+            problems.append(RowProblem(number, None, message_of(exc)))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if problems:
+        raise ImportRefused(problems)
+    return Imported(added, changed, tuple(seen))
+
+
+def _read(data: bytes, template: Template) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header and the rows that are not blank, each with its number in the file."""
+    if len(data) > MAX_BYTES:
+        raise ImportRefused([RowProblem(None, None, phrase("the file is larger than 5 MB"))])
+    try:
+        text = data.decode("utf-8-sig")  # a spreadsheet program's UTF-8 starts with a BOM
+    except UnicodeDecodeError:
+        message = phrase("the file is not UTF-8 text: save it as CSV UTF-8")
+        raise ImportRefused([RowProblem(None, None, message)]) from None
+    lines = _numbered(csv.reader(io.StringIO(text, newline="")))
+    try:
+        found = next(lines, None)
+        if found is None:
+            raise ImportRefused([RowProblem(None, None, phrase("the file is empty"))])
+        header = [name.strip() for name in found[1]]
+        _check_header(header, template)
+        rows = []
+        for number, cells in lines:
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > len(header):
+                message = phrase(
+                    "has %(cells)s cells; the header names %(columns)s",
+                    cells=len(cells),
+                    columns=len(header),
+                )
+                raise ImportRefused([RowProblem(number, None, message)])
+            rows.append((number, {k: v.strip() for k, v in zip(header, cells, strict=False)}))
+    except csv.Error as exc:
+        raise ImportRefused([RowProblem(None, None, str(exc))]) from None
+    return header, rows
+
+
+def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """Each record of a csv.reader with the line it starts on (a quoted cell may hold line
+    breaks)."""
+    line = 1
+    for cells in reader:
+        yield line, cells
+        line = reader.line_num + 1
+
+
+def _check_header(header: list[str], template: Template) -> None:
+    valid = [*BUILTIN_SKU_KEYS, *template.sku.fields]
+    problems = []
+    if "code" not in header:
+        problems.append(RowProblem(1, None, phrase("the header has no column 'code'")))
+    for index, name in enumerate(header):
+        if name not in valid:
+            message = phrase(
+                "'%(name)s' is no SKU field (valid: %(names)s)",
+                name=name,
+                names=", ".join(valid),
+            )
+            problems.append(RowProblem(1, None, message))
+        elif name in header[:index]:
+            message = phrase("'%(name)s' is named twice", name=name)
+            problems.append(RowProblem(1, None, message))
+    if problems:
+        raise ImportRefused(problems)
+
+
+def _cell(key: str, value: str) -> Any:
+    """A cell as the catalogue takes it: text, but the precision as the number it writes."""
+    if key == "precision" and value.isdigit():
+        return int(value)
+    return value
+
+
+def _known(connection: Connection, codes: list[str]) -> set[str]:
+    """Which of codes are SKUs already."""
+    found: set[str] = set()
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        found.update(connection.execute(select(Sku.code).where(Sku.code.in_(chunk))).scalars())
+    return found
