@@ -79,6 +79,10 @@ def test_every_wrong_row_is_named_and_nothing_is_written(prepared: Prepared, sto
     ("text", "problem"),
     [
         ("", "the file is empty"),
+        (
+            "code\n" + "".join(f"X-{i}\n" for i in range(5_001)),
+            "the file has more than 5000 SKUs: import it in parts",
+        ),
         ("name,list_price\nTea,1\n", "row 1: the header has no column 'code'"),
         (
             "code,colour\nX,red\n",
