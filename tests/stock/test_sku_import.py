@@ -3,9 +3,11 @@ leaves the whole file unwritten with every problem named by row and column."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
+from openpyxl import Workbook
 
 from stockform.database import Prepared
 from stockform.stock.service import Stock
@@ -91,7 +93,7 @@ def test_every_wrong_row_is_named_and_nothing_is_written(prepared: Prepared, sto
         ),
         ("code,name,code\nX,Y,Z\n", "row 1: 'code' is named twice"),
         ("code,name\nX,Y,Z\n", "row 2: has 3 cells; the header names 2"),
-        (b"code,name\nX,\xff\n", "the file is not UTF-8 text: save it as CSV UTF-8"),
+        (b"code,name\nX,\xff\n", "the file is not UTF-8 text: save it as CSV UTF-8, or as XLSX"),
         (
             "code,barcode\nX-1,690\nX-2,690\n",
             "row 3, barcode: barcode '690' belongs to SKU 'X-1'",
@@ -110,3 +112,48 @@ def test_a_quoted_cell_over_two_lines_keeps_the_row_numbers_true(
 ) -> None:
     problems = refused(prepared, 'code,name,list_price\nX-1,"Two\nlines",1\nX-2,Next,abc\n')
     assert problems == ["row 4, list_price: 'abc' is not a number"]
+
+
+def workbook(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    found = io.BytesIO()
+    book.save(found)
+    return found.getvalue()
+
+
+def test_a_workbooks_first_sheet_imports_as_its_cells_show(
+    prepared: Prepared, stock: Stock
+) -> None:
+    data = workbook(
+        [
+            ["code", "name", "precision", "list_price", "safety_stock", None],
+            ["TEA-1", "Green tea", 1, 1250.5, 2.5],
+            [],  # a blank row is skipped
+            ["TEA-2", "Black tea", 0, 0.1, 3, None],
+            ["A-1", None, None, 19.99],  # A-1 keeps its name, gets a price
+        ]
+    )
+    with prepared.engine.begin() as connection:
+        done = import_skus(connection, prepared.template, data)
+    assert done == Imported(added=2, changed=1, codes=("TEA-1", "TEA-2", "A-1"))
+    assert stock.sku("TEA-1")["list_price"] == Decimal("1250.5")  # never 1250.49999…
+    assert stock.sku("TEA-2")["list_price"] == Decimal("0.1")
+    assert (stock.sku("TEA-1")["precision"], stock.sku("TEA-2")["safety_stock"]) == (1, 3)
+    assert (stock.sku("A-1")["name"], stock.sku("A-1")["list_price"]) == (
+        "Apple",
+        Decimal("19.99"),
+    )
+
+
+def test_a_workbook_row_is_named_by_the_sheets_row_number(prepared: Prepared, stock: Stock) -> None:
+    data = workbook([["code", "list_price"], ["X-1", 1], [], ["X-2", "abc"], ["X-3", 1 / 3]])
+    assert refused(prepared, data) == [
+        "row 4, list_price: 'abc' is not a number",
+        "row 5, list_price: 0.3333333333333333 has too many decimals: at most 4 decimals",
+    ]
+    assert refused(prepared, b"PK\x03\x04 not a workbook") == ["the file is no XLSX workbook"]
+    assert stock.skus(q="X")[1] == 0

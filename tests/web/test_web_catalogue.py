@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
+from openpyxl import Workbook
 from webclient import Visitor, text_of
 
 from stockform.stock.service import Stock
@@ -156,3 +157,17 @@ def test_an_admin_imports_a_csv_file_all_or_nothing(shop_app: Flask, visitor: Ma
         visitor("mia").post("/skus/import", {"file": (io.BytesIO(right), "x.csv")}).status_code
         == 403
     )
+
+
+def test_an_admin_imports_a_workbook(shop_app: Flask, visitor: MakeVisitor) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["code", "name", "list_price"])
+    sheet.append(["E-5", "Grape", 4.2])
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    done = visitor("root").post("/skus/import", {"file": (data, "catalogue.xlsx")})
+    assert done.status_code == 302
+    assert stock(shop_app).sku("E-5")["list_price"] == Decimal("4.2")

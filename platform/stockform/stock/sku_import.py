@@ -1,5 +1,6 @@
-"""SKUs from a spreadsheet saved as CSV: a row per SKU under a header row naming the columns
-(`code`, `name`, `unit`, `barcode`, `precision` and the template's SKU fields).
+"""SKUs from a spreadsheet, an XLSX workbook's first sheet or a CSV file: a row per SKU under a
+header row naming the columns (`code`, `name`, `unit`, `barcode`, `precision` and the
+template's SKU fields).
 
 A row whose code is new adds a SKU; a row whose code exists changes that SKU, and a blank cell
 leaves its value as it is. Every row goes through the same checks as a SKU added or changed one
@@ -11,10 +12,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
+from openpyxl import load_workbook
 from sqlalchemy import Connection, select
 
 from ..spec.model import Template
@@ -99,20 +104,15 @@ def _read(data: bytes, template: Template) -> tuple[list[str], list[tuple[int, d
     """The header and the rows that are not blank, each with its number in the file."""
     if len(data) > MAX_BYTES:
         raise ImportRefused([RowProblem(None, None, phrase("the file is larger than 5 MB"))])
+    records = _sheet(data) if data.startswith(_ZIP) else _csv(data)
     try:
-        text = data.decode("utf-8-sig")  # a spreadsheet program's UTF-8 starts with a BOM
-    except UnicodeDecodeError:
-        message = phrase("the file is not UTF-8 text: save it as CSV UTF-8")
-        raise ImportRefused([RowProblem(None, None, message)]) from None
-    lines = _numbered(csv.reader(io.StringIO(text, newline="")))
-    try:
-        found = next(lines, None)
+        found = next(records, None)
         if found is None:
             raise ImportRefused([RowProblem(None, None, phrase("the file is empty"))])
         header = [name.strip() for name in found[1]]
         _check_header(header, template)
         rows = []
-        for number, cells in lines:
+        for number, cells in records:
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) > len(header):
@@ -133,13 +133,65 @@ def _read(data: bytes, template: Template) -> tuple[list[str], list[tuple[int, d
     return header, rows
 
 
-def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """Each record of a csv.reader with the line it starts on (a quoted cell may hold line
-    breaks)."""
+_ZIP = b"PK\x03\x04"  # an XLSX workbook is a zip archive
+
+
+def _csv(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """Each record of CSV text with the line it starts on (a quoted cell may hold line
+    breaks), without the empty cells at its end."""
+    try:
+        text = data.decode("utf-8-sig")  # a spreadsheet program's UTF-8 starts with a BOM
+    except UnicodeDecodeError:
+        message = phrase("the file is not UTF-8 text: save it as CSV UTF-8, or as XLSX")
+        raise ImportRefused([RowProblem(None, None, message)]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
     line = 1
     for cells in reader:
-        yield line, cells
+        yield line, _trimmed(cells)
         line = reader.line_num + 1
+
+
+def _sheet(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    """Each row of a workbook's first sheet with its number, cells as text: numbers as the
+    sheet shows them (never an exponent), dates as ISO dates."""
+    unreadable = ImportRefused([RowProblem(None, None, phrase("the file is no XLSX workbook"))])
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - whatever openpyxl cannot open, the file is at fault
+        raise unreadable from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True) if book.worksheets else iter(())
+        for number, values in enumerate(rows, start=1):
+            yield number, _trimmed([_cell_text(value) for value in values])
+    except ImportRefused:
+        raise
+    except Exception:  # noqa: BLE001 - as above, for a sheet broken inside
+        raise unreadable from None
+    finally:
+        book.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        # The shortest text that is this float, as the sheet shows it: 1250.5, not 1250.49…
+        return format(Decimal(repr(value)), "f") if math.isfinite(value) else str(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _trimmed(cells: list[str]) -> list[str]:
+    """Cells without the empty ones at the end (a sheet pads rows to its widest)."""
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
 
 
 def _check_header(header: list[str], template: Template) -> None:
