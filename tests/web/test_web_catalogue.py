@@ -171,3 +171,33 @@ def test_an_admin_imports_a_workbook(shop_app: Flask, visitor: MakeVisitor) -> N
     done = visitor("root").post("/skus/import", {"file": (data, "catalogue.xlsx")})
     assert done.status_code == 302
     assert stock(shop_app).sku("E-5")["list_price"] == Decimal("4.2")
+
+
+@pytest.mark.parametrize("extension", ["csv", "xlsx"])
+def test_an_exported_catalogue_imports_back_unchanged(
+    shop_app: Flask, visitor: MakeVisitor, extension: str
+) -> None:
+    root, sam = visitor("root"), visitor("sam")  # anyone who may see the SKUs exports them
+    stock(shop_app).update_sku("A-1", {"list_price": "1250.5", "barcode": "6901-A"})
+    before = stock(shop_app).skus()[0]
+    exported = sam.client.get(f"/skus.{extension}")
+    assert exported.status_code == 200
+    assert exported.headers["Content-Disposition"] == f'attachment; filename="skus.{extension}"'
+    again = root.post("/skus/import", {"file": (io.BytesIO(exported.data), f"x.{extension}")})
+    assert again.status_code == 302
+    assert "0 SKUs added, 2 changed" in root.get("/skus").text
+    assert stock(shop_app).skus()[0] == before
+
+
+def test_the_csv_export_has_the_import_s_columns_and_the_search_s_rows(
+    shop_app: Flask, visitor: MakeVisitor
+) -> None:
+    stock(shop_app).update_sku("A-1", {"list_price": "1250.5"})
+    lines = visitor("sam").client.get("/skus.csv").data.decode("utf-8-sig").splitlines()
+    assert lines == [
+        "code,name,unit,barcode,precision,list_price,safety_stock",
+        "A-1,Apple,pcs,6901,0,1250.5,5",
+        "B-2,Pear,pcs,6902,0,3,0",
+    ]
+    found = visitor("sam").client.get("/skus.csv?q=pear").data.decode("utf-8-sig")
+    assert found.splitlines()[1:] == ["B-2,Pear,pcs,6902,0,3,0"]

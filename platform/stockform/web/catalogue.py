@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from ..reports.export import CSV_TYPE, XLSX_TYPE, Column, Kind, Table, to_csv, to_xlsx
 from ..stock.catalog import SkuInvalid
 from ..stock.errors import UnknownItem
 from ..stock.service import Stock
@@ -25,6 +26,7 @@ bp = Blueprint("catalogue", __name__)
 errors.install(bp)
 
 PER_PAGE = 50
+EXPORT_MAX = 100_000  # SKUs in one exported file
 TEXTS = ("name", "unit", "barcode")  # the built-in keys an admin types (code: once, precision)
 
 
@@ -54,6 +56,49 @@ def index(problems: list[str] | None = None) -> str:
         may_edit=require_actor().is_admin,
         problems=problems or [],
     )
+
+
+@bp.get("/skus.<any(csv, xlsx):extension>")
+@login_required
+def export(extension: str) -> Response:
+    """The SKUs the search finds, every column the import takes, named as it names them: a
+    file to change in a spreadsheet and import again."""
+    q = request.args.get("q", "").strip()
+    items, _total = _stock().skus(q=q or None, page=1, per_page=EXPORT_MAX)
+    columns = _columns()
+    table = Table("SKUs", columns, [[_exported(item[c.key]) for c in columns] for item in items])
+    body, mimetype = (
+        (to_csv(table), CSV_TYPE) if extension == "csv" else (to_xlsx(table), XLSX_TYPE)
+    )
+    return Response(
+        body,
+        content_type=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="skus.{extension}"'},
+    )
+
+
+def _columns() -> list[Column]:
+    kinds: dict[str, Kind] = {
+        "money": "money",
+        "decimal": "qty",
+        "integer": "integer",
+        "date": "date",
+    }
+    fields = template().sku.fields
+    return [
+        *(Column(key, key) for key in ("code", "name", "unit", "barcode")),
+        Column("precision", "precision", "integer"),
+        *(Column(name, name, kinds.get(spec.type, "text")) for name, spec in fields.items()),
+    ]
+
+
+def _exported(value: Any) -> Any:
+    """A value as a cell holds it, and the import reads it back."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value)
+    return value
 
 
 @bp.post("/skus/import")
