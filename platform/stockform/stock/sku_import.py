@@ -67,7 +67,7 @@ class Imported:
 def import_skus(connection: Connection, template: Template, data: bytes) -> Imported:
     """Add and change the SKUs of a CSV file in connection's transaction; raises ImportRefused
     (after undoing every row) when any row is wrong."""
-    header, rows = _read(data, template)
+    rows = _read(data, template)
     codes = [values.get("code", "") for _, values in rows]
     known = _known(connection, [c for c in codes if c])
     problems: list[RowProblem] = []
@@ -100,8 +100,8 @@ def import_skus(connection: Connection, template: Template, data: bytes) -> Impo
     return Imported(added, changed, tuple(seen))
 
 
-def _read(data: bytes, template: Template) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The header and the rows that are not blank, each with its number in the file."""
+def _read(data: bytes, template: Template) -> list[tuple[int, dict[str, str]]]:
+    """The rows that are not blank, each with its number in the file, keyed by the header."""
     if len(data) > MAX_BYTES:
         raise ImportRefused([RowProblem(None, None, phrase("the file is larger than 5 MB"))])
     records = _sheet(data) if data.startswith(_ZIP) else _csv(data)
@@ -130,7 +130,7 @@ def _read(data: bytes, template: Template) -> tuple[list[str], list[tuple[int, d
                 raise ImportRefused([RowProblem(None, None, message)])
     except csv.Error as exc:
         raise ImportRefused([RowProblem(None, None, str(exc))]) from None
-    return header, rows
+    return rows
 
 
 _ZIP = b"PK\x03\x04"  # an XLSX workbook is a zip archive

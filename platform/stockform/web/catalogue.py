@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from ..reports.export import CSV_TYPE, XLSX_TYPE, Column, Kind, Table, to_csv, to_xlsx
+from ..reports.export import Column, Kind, Table
 from ..stock.catalog import SkuInvalid
 from ..stock.errors import UnknownItem
 from ..stock.service import Stock
@@ -19,6 +19,7 @@ from .auth import login_required
 from .context import require_actor, runtime, template
 from .editor import read_value
 from .i18n import say
+from .reports import download
 from .values import input_value
 from .warnings import after_sku_change
 
@@ -67,14 +68,7 @@ def export(extension: str) -> Response:
     items, _total = _stock().skus(q=q or None, page=1, per_page=EXPORT_MAX)
     columns = _columns()
     table = Table("SKUs", columns, [[_exported(item[c.key]) for c in columns] for item in items])
-    body, mimetype = (
-        (to_csv(table), CSV_TYPE) if extension == "csv" else (to_xlsx(table), XLSX_TYPE)
-    )
-    return Response(
-        body,
-        content_type=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="skus.{extension}"'},
-    )
+    return download(table, "skus", extension)
 
 
 def _columns() -> list[Column]:

@@ -141,12 +141,16 @@ def export(name: str, extension: str) -> Response:
     table, problem = _build(name)
     if table is None:
         return Response(problem or "", status=400, mimetype="text/plain")
+    return download(table, name, extension)
+
+
+def download(table: Table, name: str, extension: str) -> Response:
+    """table as a file to save, `name.csv` or `name.xlsx`."""
     body, mimetype = (
         (to_csv(table), CSV_TYPE) if extension == "csv" else (to_xlsx(table), XLSX_TYPE)
     )
-    filename = f"{name}.{extension}"
     return Response(
         body,
         content_type=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}.{extension}"'},
     )
